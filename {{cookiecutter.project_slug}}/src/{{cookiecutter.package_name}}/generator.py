@@ -22,6 +22,7 @@ moment*: an `order_paid` event shows status "paid", never a later state.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import random
@@ -293,16 +294,29 @@ def _check_window(start: datetime, end: datetime) -> None:
         raise ValueError(f"window end {end.isoformat()} must be after its start {start.isoformat()}")
 
 
-def generate_events(seed: int, start: datetime, end: datetime, catalog: Catalog | None = None) -> list[Event]:
-    """All events with start <= timestamp < end, sorted by (timestamp, event_id)."""
+def iter_events(seed: int, start: datetime, end: datetime, catalog: Catalog | None = None) -> Iterator[Event]:
+    """Stream the events with start <= timestamp < end in (timestamp, event_id) order.
+
+    A session never emits before it starts, so once the sessions of hour H are
+    played, every pending event before H+1h is final and can be yielded: memory
+    holds only the sessions still in progress, however long the window.
+    """
     _check_window(start, end)
     catalog = catalog or build_catalog(seed)
-    first_hour = (start - MAX_SESSION_SPAN).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    events: list[Event] = []
-    hour = first_hour
+    hour = (start - MAX_SESSION_SPAN).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    pending: list[tuple[datetime, str, Event]] = []
     while hour < end:
         for session_events in sessions_in_hour(seed, catalog, hour):
-            events.extend(e for e in session_events if start <= e.timestamp < end)
+            for event in session_events:
+                if start <= event.timestamp < end:
+                    heapq.heappush(pending, (event.timestamp, event.event_id, event))
         hour += timedelta(hours=1)
-    events.sort(key=lambda e: (e.timestamp, e.event_id))
-    return events
+        while pending and pending[0][0] < hour:
+            yield heapq.heappop(pending)[2]
+    while pending:
+        yield heapq.heappop(pending)[2]
+
+
+def generate_events(seed: int, start: datetime, end: datetime, catalog: Catalog | None = None) -> list[Event]:
+    """All events with start <= timestamp < end, sorted by (timestamp, event_id)."""
+    return list(iter_events(seed, start, end, catalog))

@@ -57,7 +57,8 @@
             source_file,
             row_number() over (partition by source_file order by rowid) as file_row_number,
             line,
-            coalesce(json_valid(line) and json_type(line) = 'OBJECT', false) as is_event
+            -- CASE, not AND: json_type() must never see a malformed line.
+            case when json_valid(line) then json_type(line) = 'OBJECT' else false end as is_event
         from new_lines
         -- Blank lines carry nothing to load or reject (as in Snowflake).
         where trim(coalesce(line, '')) <> '';
@@ -126,18 +127,10 @@
 
 
 {% macro snowflake__copy_into_raw_events() %}
-    {#- The stage and file format come from warehouse/snowflake/ (the setup scripts).
+    {#- The tables, stage and file format come from warehouse/snowflake/ (the setup scripts).
         Snowflake's load metadata skips files already loaded; ON_ERROR = CONTINUE
         loads every good line and VALIDATE() returns the rejected ones. -#}
-    {% set load_sql %}
-        create table if not exists raw.raw_events_rejects (
-            source_file varchar,
-            file_row_number number,
-            rejected_record varchar,
-            error varchar,
-            rejected_at timestamp_ntz
-        );
-
+    {% set copy_sql %}
         copy into raw.raw_events (event, source_file, file_row_number, loaded_at)
         from (
             select
@@ -145,19 +138,18 @@
                 metadata$filename,
                 metadata$file_row_number,
                 current_timestamp()::timestamp_ntz
-            from @raw.raw_events_stage
+            from @raw.raw_events_stage/raw-events/
         )
         file_format = (format_name = 'raw.json_lines_format')
-        on_error = continue;
+        on_error = continue
+    {% endset %}
+    {% set copied = run_query(copy_sql) %}
 
+    {% set rejects_sql %}
         insert into raw.raw_events_rejects (source_file, file_row_number, rejected_record, error, rejected_at)
         select file, line, rejected_record, error, current_timestamp()::timestamp_ntz
-        from table(validate(raw.raw_events, job_id => '_last'));
+        from table(validate(raw.raw_events, job_id => '_last'))
     {% endset %}
-    {% for statement in load_sql.split(';') if statement.strip() %}
-        {% set result = run_query(statement) %}
-        {% if 'copy into' in statement | lower %}
-            {{ log("copy_into_raw_events: " ~ result.rows | length ~ " files processed", info=True) }}
-        {% endif %}
-    {% endfor %}
+    {% do run_query(rejects_sql) %}
+    {{ log("copy_into_raw_events: " ~ copied.rows | length ~ " files processed", info=True) }}
 {% endmacro %}

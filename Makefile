@@ -1,0 +1,45 @@
+# The template's own commands. A newcomer needs two:
+#   make demo   bake the default project into build/demo and run its whole pipeline
+#   make test   run the template's tests (bakes, hooks, and the baked project's own checks)
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+# uv installs everything; if it is not on PATH, it is installed from PyPI into .tools/.
+BOOTSTRAP_UV := .tools/bin/uv
+UV := $(or $(shell command -v uv 2>/dev/null),$(BOOTSTRAP_UV))
+# Use this machine's Python 3.11; never download an interpreter.
+export UV_PYTHON_DOWNLOADS := never
+
+DEMO_DIR := build/demo
+# The folder the default answers bake (cookiecutter.json: project_slug of "Ecommerce Analytics").
+DEMO_PROJECT := $(DEMO_DIR)/ecommerce-analytics
+
+.PHONY: help install demo test lint lock clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BOOTSTRAP_UV):
+	python3 -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+install: $(UV) ## Install the template's locked tools into .venv
+	$(UV) sync
+
+demo: install ## Bake the default project into build/demo and run its pipeline end to end
+	$(UV) run cookiecutter --no-input --overwrite-if-exists --output-dir $(DEMO_DIR) .
+	$(MAKE) -C $(DEMO_PROJECT) demo UV="$(abspath $(UV))"
+
+test: install ## Run the template's tests
+	$(UV) run pytest
+
+lint: install ## Lint the template's own Python (tests, scripts; hooks are checked by baking)
+	$(UV) run ruff check tests scripts
+	$(UV) run ruff format --check tests scripts
+
+lock: install ## Re-resolve the generated project's uv.lock after changing its dependencies
+	$(UV) run python scripts/lock_generated_project.py
+
+clean: ## Delete baked projects and caches
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,84 @@
+"""Finish the generated project: prune what the answers switched off, copy the notebooks, say what next.
+
+Files that an option adds or removes are listed here, one function per option;
+lines inside shared files (Makefile, README, pyproject.toml) are switched in the
+template itself with Jinja if-blocks on the same answers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path.cwd()
+TEMPLATE_DIR = Path({{ cookiecutter._repo_dir | tojson }})
+PROJECT_SLUG = {{ cookiecutter.project_slug | tojson }}
+ANSWERS = {"package_name": {{ cookiecutter.package_name | tojson }}, "project_slug": PROJECT_SLUG}
+INCLUDE_NOTEBOOKS = {{ "True" if cookiecutter.include_notebooks else "False" }}
+
+
+def remove(*relative_paths: str) -> None:
+    for relative in relative_paths:
+        path = PROJECT_DIR / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def add_notebooks() -> None:
+    """Copy the course notebooks from their one source, the template's notebooks/ folder.
+
+    They live outside the project folder, so cookiecutter does not render them:
+    the package name is filled in here, with the same Jinja and the same answers.
+    """
+    from jinja2 import Environment, StrictUndefined  # cookiecutter's own dependency
+
+    environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
+    target = PROJECT_DIR / "notebooks"
+    target.mkdir(exist_ok=True)
+    for source in sorted((TEMPLATE_DIR / "notebooks").glob("*.ipynb")):
+        text = environment.from_string(source.read_text(encoding="utf-8")).render(cookiecutter=ANSWERS)
+        (target / source.name).write_text(text, encoding="utf-8")
+
+
+def remove_notebooks() -> None:
+    remove("notebooks", "tests/test_notebooks.py")
+
+
+def relock() -> None:
+    """The shipped uv.lock matches the default answers; re-resolve it when dependencies were pruned."""
+    uv = shutil.which("uv")
+    if uv is None:
+        print("Note: uv is not on PATH; `make install` will update uv.lock to the pruned dependencies.")
+        return
+    result = subprocess.run([uv, "lock", "--quiet"], cwd=PROJECT_DIR, capture_output=True, text=True)
+    if result.returncode != 0:
+        print(f"Note: `uv lock` failed ({result.stderr.strip()}); `make install` will retry it.")
+
+
+def print_next_steps() -> None:
+    print(
+        f"\nCreated {PROJECT_DIR}\n\n"
+        "Next steps:\n"
+        f"  cd {PROJECT_SLUG}\n"
+        "  make demo    # install, generate events, load, dbt build, print the KPIs\n"
+        "  make test    # run the project's tests\n"
+        "  make help    # every other target\n"
+    )
+
+
+def main() -> int:
+    if INCLUDE_NOTEBOOKS:
+        add_notebooks()
+    else:
+        remove_notebooks()
+        relock()
+    print_next_steps()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Baking: every option combination renders cleanly, prunes what it switched off, and parses."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import CONTEXT, TEMPLATE_DIR, TOGGLES, bake, text_files
+
+# The defaults, each toggle off alone, and all toggles off.
+COMBINATIONS = [{}] + [{toggle: False} for toggle in TOGGLES] + [{toggle: False for toggle in TOGGLES}]
+COMBINATION_IDS = ["defaults"] + [f"no-{t.removeprefix('include_')}" for t in TOGGLES] + ["all-off"]
+
+LEFTOVER_TEMPLATE_SYNTAX = re.compile(r"cookiecutter\.\w+|\{%-?\s*(raw|endraw|if|endif|for)\b")
+
+
+@pytest.fixture(scope="module", params=COMBINATIONS, ids=COMBINATION_IDS)
+def baked(request, tmp_path_factory) -> tuple[dict, Path]:
+    return request.param, bake(tmp_path_factory.mktemp("bake"), **request.param)
+
+
+def test_no_template_syntax_survives(baked):
+    _, project = baked
+    leftovers = [
+        f"{path.relative_to(project)}: {match.group(0)}"
+        for path, text in text_files(project)
+        for match in LEFTOVER_TEMPLATE_SYNTAX.finditer(text)
+    ]
+    assert leftovers == []
+
+
+def test_dbt_templating_arrives_intact(baked):
+    _, project = baked
+    for folder in ("dbt/models", "dbt/macros", "dbt/tests"):
+        comparison = filecmp.dircmp(TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / folder, project / folder)
+        assert not comparison.diff_files and not comparison.left_only, folder
+    stg_events = (project / "dbt/models/staging/stg_events.sql").read_text()
+    assert "{{ config(" in stg_events and "{{ source(" in stg_events
+    assert "{% macro copy_into_raw_events() %}" in (project / "dbt/macros/load/copy_into_raw_events.sql").read_text()
+    profiles = (project / "dbt/profiles.yml").read_text()
+    assert "target: \"{{ env_var('DBT_TARGET', 'local') }}\"" in profiles
+    assert "\"{{ env_var('SNOWFLAKE_DATABASE', 'ECOMMERCE') }}\"" in profiles
+    planted = (project / "tests/test_sql_lint.py").read_text()
+    assert "{{ ref('stg_events') }}" in planted
+
+
+def test_every_structured_file_parses(baked):
+    _, project = baked
+    checked = 0
+    for path, text in text_files(project):
+        if path.suffix == ".toml" or path.name == "uv.lock":
+            tomllib.loads(text)
+        elif path.suffix in (".yml", ".yaml"):
+            yaml.safe_load(text)
+        elif path.suffix in (".json", ".ipynb"):
+            json.loads(text)
+        elif path.suffix == ".py":
+            compile(text, str(path), "exec")
+        else:
+            continue
+        checked += 1
+    assert checked > 20
+
+
+def test_generated_python_passes_ruff(baked):
+    _, project = baked
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run([ruff, *args], cwd=project, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
+    answers, project = baked
+    notebooks_on = answers.get("include_notebooks", True)
+    notebooks = sorted((project / "notebooks").glob("*.ipynb"))
+    shared_files = {name: (project / name).read_text() for name in ("Makefile", "README.md", "pyproject.toml")}
+    if notebooks_on:
+        assert [p.name for p in notebooks] == sorted(p.name for p in (TEMPLATE_DIR / "notebooks").glob("*.ipynb"))
+        assert (project / "tests/test_notebooks.py").is_file()
+        assert "notebooks:" in shared_files["Makefile"] and "jupyterlab" in shared_files["pyproject.toml"]
+        for path in notebooks:
+            notebook = json.loads(path.read_text())
+            assert all(not cell.get("outputs") for cell in notebook["cells"]), f"{path.name} has outputs"
+            assert "from ecommerce_analytics." in path.read_text()
+    else:
+        assert not (project / "notebooks").exists()
+        assert not (project / "tests/test_notebooks.py").exists()
+        for name, text in shared_files.items():
+            assert not re.search(r"notebook|jupyter|nbclient|ipykernel", text, re.IGNORECASE), name
+        lock = (project / "uv.lock").read_text()
+        assert 'name = "jupyterlab"' not in lock
+
+
+def test_the_shipped_lock_matches_the_default_pyproject(tmp_path):
+    """`make lock` was run after the last dependency change: uv accepts the lock as it is."""
+    from conftest import run, uv_executable
+
+    project = bake(tmp_path)
+    run([uv_executable(), "lock", "--check"], cwd=project)
+
+
+def _snapshot(project: Path) -> dict[str, str]:
+    return {str(path.relative_to(project.parent)): text for path, text in text_files(project)}
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("project_name", "Shop Insights"),
+        ("project_slug", "shop-insights"),
+        ("package_name", "shop_insights"),
+        ("author_name", "Ada Lovelace"),
+        ("description", "Another description."),
+        ("aws_region", "eu-west-2"),
+        ("s3_bucket_name", "another-bucket"),
+        ("snowflake_account", "otherorg-otheraccount"),
+        ("snowflake_database", "OTHER_DB"),
+        ("snowflake_warehouse", "OTHER_WH"),
+        ("snowflake_role", "OTHER_ROLE"),
+        ("seed", "7"),
+        *[(toggle, False) for toggle in TOGGLES],
+    ],
+)
+def test_every_option_changes_the_generated_project(option, value, tmp_path):
+    assert option in CONTEXT
+    default = _snapshot(bake(tmp_path / "default"))
+    changed = _snapshot(bake(tmp_path / "changed", **{option: value}))
+    assert changed != default
+
+
+def test_every_option_is_covered_by_the_test_above():
+    options = {name for name in CONTEXT if not name.startswith("_")}
+    source = Path(__file__).read_text()
+    assert all(f'("{name}",' in source or name in TOGGLES for name in options)

@@ -1,0 +1,74 @@
+"""The default bake runs its own commands: `make demo`, `make test`, and its pre-commit hooks offline.
+
+These are the slow tests: one baked project and one installed environment serve them all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+from conftest import run, uv_executable
+
+# A proxy that refuses every connection: any download attempt fails the command.
+OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+
+
+def test_make_demo_runs_the_pipeline_and_prints_the_kpis(default_project):
+    result = run(["make", "demo", f"UV={uv_executable()}"], cwd=default_project)
+    output = result.stdout
+    for step in ("[1/4] Generating", "[2/4] Loading", "[3/4] Building", "[4/4] Reading"):
+        assert step in output
+    assert "KPI summary, orders from 2025-10-01 to 2025-12-31" in output
+    orders = int(re.search(r"Orders\s+([\d,]+)", output).group(1).replace(",", ""))
+    assert orders > 1000
+    assert re.search(r"Session conversion\s+\d+\.\d% of [\d,]+ sessions", output)
+    assert (default_project / "data/warehouse.duckdb").is_file()
+
+    again = run(["make", "demo", f"UV={uv_executable()}"], cwd=default_project)
+    kpi_block = output[output.index("KPI summary"):output.index("Where the data lives")]
+    assert kpi_block in again.stdout  # a re-run loads nothing twice: the same figures
+    assert "no new files" in again.stdout
+
+
+def test_make_test_passes_in_the_generated_project(default_project):
+    result = run(["make", "test", f"UV={uv_executable()}"], cwd=default_project)
+    assert re.search(r"\d+ passed", result.stdout)
+    assert " failed" not in result.stdout and " skipped" not in result.stdout
+
+
+def git_copy(project, tmp_path):
+    """A fresh git repository of the baked files, sharing the project's installed .venv."""
+    repo = tmp_path / "repo"
+    shutil.copytree(project, repo, ignore=shutil.ignore_patterns(".venv", "data", "target", "logs"))
+    (repo / ".venv").symlink_to(project / ".venv")
+    return repo
+
+
+def pre_commit(repo, tmp_path, *args):
+    return subprocess.run(
+        [str(repo / ".venv/bin/pre-commit"), "run", *args, "--all-files"],
+        cwd=repo, capture_output=True, text=True,
+        env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **OFFLINE},
+    )
+
+
+def test_pre_commit_passes_offline_on_a_fresh_bake(default_project, tmp_path):
+    repo = git_copy(default_project, tmp_path)
+    run(["git", "init", "-q"], cwd=repo)
+    run(["git", "add", "-A"], cwd=repo)
+    result = pre_commit(repo, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sqlfluff (dbt models)" in result.stdout and "Passed" in result.stdout
+
+
+def test_pre_commit_catches_a_planted_sql_style_violation(default_project, tmp_path):
+    repo = git_copy(default_project, tmp_path)
+    (repo / "dbt/models/staging/planted.sql").write_text("SELECT 1 AS One\n")
+    run(["git", "init", "-q"], cwd=repo)
+    run(["git", "add", "-A"], cwd=repo)
+    result = pre_commit(repo, tmp_path, "sqlfluff-lint")
+    assert result.returncode == 1
+    assert "CP01" in result.stdout and "planted.sql" in result.stdout

@@ -1,0 +1,65 @@
+"""pre_gen_project: each invalid answer stops the bake with one clear line and writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import bake_cli
+
+INVALID_ANSWERS = [
+    ("project_name", "   ", "the project name cannot be empty"),
+    ("project_slug", "My Shop", "lowercase letters, digits and single hyphens"),
+    ("project_slug", "1shop", "starting with a letter"),
+    ("package_name", "my-shop", "Python identifier"),
+    ("package_name", "2shop", "Python identifier"),
+    ("package_name", "class", "Python keyword"),
+    ("package_name", "json", "standard-library module"),
+    ("package_name", "dbt", "module the project depends on"),
+    ("aws_region", "Europe", "AWS region code"),
+    ("s3_bucket_name", "ab", "3-63 characters"),
+    ("s3_bucket_name", "My_Bucket", "lowercase letters, digits, dots and hyphens"),
+    ("s3_bucket_name", "shop..events", "two adjacent periods"),
+    ("s3_bucket_name", "192.168.1.10", "IP address"),
+    ("s3_bucket_name", "xn--shop", "reserved by AWS"),
+    ("s3_bucket_name", "shop-s3alias", "reserved by AWS"),
+    ("snowflake_account", "my account", "Snowflake account identifier"),
+    ("snowflake_database", "1DB", "start with a letter or underscore"),
+    ("snowflake_warehouse", "MY-WH", "letters, digits, underscores and dollar signs"),
+    ("snowflake_role", "select", "reserved word"),
+    ("seed", "forty-two", "whole number"),
+    ("seed", "-1", "whole number"),
+]
+
+
+@pytest.mark.parametrize("field, value, rule", INVALID_ANSWERS, ids=[f"{f}={v}" for f, v, _ in INVALID_ANSWERS])
+def test_an_invalid_answer_fails_with_its_message_and_leaves_no_folder(field, value, rule, tmp_path):
+    result = bake_cli(tmp_path, f"{field}={value}")
+    assert result.returncode != 0
+    messages = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ") and "is invalid" in line]
+    assert len(messages) == 1, result.stderr
+    assert messages[0].startswith(f"ERROR: {field} = {value!r} is invalid: ")
+    assert rule in messages[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_invalid_answer_is_reported_at_once(tmp_path):
+    result = bake_cli(tmp_path, "s3_bucket_name=Bad_Bucket", "seed=x", "snowflake_role=select")
+    assert result.returncode != 0
+    failed = {line.split(" = ")[0].removeprefix("ERROR: ") for line in result.stderr.splitlines()
+              if "is invalid" in line}
+    assert failed == {"s3_bucket_name", "seed", "snowflake_role"}
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ["s3_bucket_name=shop.events-2025"],
+        ["package_name=shop_core", "project_slug=shop-core"],
+        ["snowflake_database=_SHOP$1", "aws_region=ap-southeast-2", "seed=0"],
+    ],
+)
+def test_valid_edge_answers_bake(answers, tmp_path):
+    result = bake_cli(tmp_path, *answers)
+    assert result.returncode == 0, result.stderr
+    assert len(list(tmp_path.iterdir())) == 1

@@ -1,0 +1,1 @@
+"""E-commerce analytics pipeline: event generator, lake sink, warehouse load and KPIs."""

@@ -1,0 +1,129 @@
+"""Command line: one command per pipeline step, and `demo` for all of them.
+
+    {{ cookiecutter.project_slug }} generate --start 2025-10-01 --end 2025-10-08
+    {{ cookiecutter.project_slug }} load
+    {{ cookiecutter.project_slug }} transform
+    {{ cookiecutter.project_slug }} kpis
+    {{ cookiecutter.project_slug }} demo
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+
+import click
+
+from .errors import PipelineError
+from .lake import LAKE_PREFIX, list_lake_files
+from .pipeline import DEMO_END, DEMO_START, generate_to_lake
+from .settings import Settings
+from .warehouse import build_models, format_kpis, load_lake, read_kpis
+
+DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)
+
+
+def _step(number: int, total: int, text: str) -> float:
+    click.secho(f"\n[{number}/{total}] {text}", bold=True)
+    return time.monotonic()
+
+
+def _done(started: float, text: str = "") -> None:
+    click.echo(f"      done in {time.monotonic() - started:.1f} s{'  ' + text if text else ''}")
+
+
+def _generate(settings: Settings, start: datetime, end: datetime) -> None:
+    total_hours = max(1, int((end - start).total_seconds() // 3600))
+    with click.progressbar(length=total_hours, label="      events", show_pos=True, width=30) as bar:
+        last_hour = 0
+
+        def advance(moment: datetime) -> None:
+            nonlocal last_hour
+            hour = int((moment - start).total_seconds() // 3600)
+            if hour > last_hour:
+                bar.update(hour - last_hour)
+                last_hour = hour
+
+        result = generate_to_lake(settings, start, end, on_progress=advance)
+        bar.update(total_hours - last_hour)
+    click.echo(f"      {result.events:,} events in {result.files:,} files under {settings.lake_dir / LAKE_PREFIX}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """The local e-commerce analytics pipeline: events -> lake -> warehouse -> dbt -> KPIs."""
+
+
+@main.command()
+@click.option("--start", type=DATE, default=DEMO_START.strftime("%Y-%m-%d"), show_default=True,
+              help="First moment of the window (UTC).")
+@click.option("--end", type=DATE, default=DEMO_END.strftime("%Y-%m-%d"), show_default=True,
+              help="End of the window, exclusive (UTC).")
+def generate(start: datetime, end: datetime) -> None:
+    """Generate the events of a time window into the local lake (same window, same files)."""
+    _generate(Settings.from_env(), _utc(start), _utc(end))
+
+
+@main.command()
+def load() -> None:
+    """Load new lake files into the warehouse (dbt run-operation copy_into_raw_events)."""
+    load_lake(Settings.from_env())
+
+
+@main.command()
+def transform() -> None:
+    """Build and test every dbt model (dbt build)."""
+    build_models(Settings.from_env())
+
+
+@main.command()
+def kpis() -> None:
+    """Print the KPI summary from the analytics tables."""
+    click.echo(format_kpis(read_kpis(Settings.from_env().warehouse_path)))
+
+
+@main.command()
+def demo() -> None:
+    """Run the whole local pipeline on the demo quarter and print the KPI summary."""
+    settings = Settings.from_env()
+    overall = time.monotonic()
+    started = _step(1, 4, f"Generating {DEMO_START:%Y-%m-%d} to {DEMO_END:%Y-%m-%d} (seed {settings.seed}) "
+                          "into the local lake")
+    _generate(settings, DEMO_START, DEMO_END)
+    _done(started)
+    started = _step(2, 4, "Loading new lake files into raw.raw_events (dbt run-operation copy_into_raw_events)")
+    load_lake(settings)
+    _done(started)
+    started = _step(3, 4, "Building and testing the dbt models (dbt build)")
+    build_models(settings)
+    _done(started)
+    _step(4, 4, "Reading the KPIs from the analytics tables")
+    click.echo()
+    click.secho(format_kpis(read_kpis(settings.warehouse_path)), fg="green")
+    files = len(list_lake_files(settings.lake_dir))
+    click.echo(
+        f"\nWhere the data lives:\n"
+        f"  lake       {settings.lake_dir / LAKE_PREFIX}  ({files:,} gzipped NDJSON files)\n"
+        f"  warehouse  {settings.warehouse_path}  (schemas raw, staging, intermediate, marts, analytics)\n"
+        f"\nPipeline finished in {time.monotonic() - overall:.0f} s."
+    )
+
+
+def run() -> None:
+    """Entry point: user errors print as one line, without a traceback."""
+    try:
+        main.main(standalone_mode=False)
+    except PipelineError as error:
+        click.secho(f"Error: {error}", fg="red", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)

@@ -1,0 +1,128 @@
+"""The warehouse side: load the lake with dbt's `copy_into_raw_events`, build the models, read KPIs.
+
+dbt runs with the same project, profile and macros a learner runs by hand from
+the dbt/ folder (`dbt run-operation copy_into_raw_events`, `dbt build`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from .errors import PipelineError
+from .settings import Settings
+
+
+def run_dbt(settings: Settings, *args: str) -> None:
+    """Run one dbt command on the project, as a learner would type it; raise PipelineError if it fails.
+
+    dbt runs in its own process: it holds the DuckDB file open while it works, and
+    DuckDB lets one process write a database file at a time.
+    """
+    if settings.dbt_target == "local":
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    dbt = Path(sys.executable).with_name("dbt")
+    dbt_dir = str(settings.dbt_dir)
+    env = {
+        **os.environ,
+        # The profile reads these: this run's files and target.
+        "WAREHOUSE_PATH": str(settings.warehouse_path),
+        "LAKE_DIR": str(settings.lake_dir),
+        "DBT_TARGET": settings.dbt_target,
+    }
+    command = [str(dbt), *args, "--project-dir", dbt_dir, "--profiles-dir", dbt_dir]
+    if subprocess.run(command, env=env, cwd=settings.dbt_dir).returncode != 0:
+        raise PipelineError(f"dbt {' '.join(args)} failed (see dbt's output above)")
+
+
+def load_lake(settings: Settings) -> None:
+    """Copy new lake files into raw.raw_events (files already loaded are skipped)."""
+    run_dbt(settings, "run-operation", "copy_into_raw_events")
+
+
+def build_models(settings: Settings) -> None:
+    """`dbt build`: every model in dependency order, each followed by its tests."""
+    run_dbt(settings, "build")
+
+
+@dataclass(frozen=True)
+class Kpis:
+    orders: int
+    revenue_orders: int
+    revenue: Decimal
+    buyers: int
+    sessions: int
+    converted_sessions: int
+    first_order_date: str
+    last_order_date: str
+
+    @property
+    def average_order_value(self) -> Decimal:
+        return (self.revenue / self.revenue_orders).quantize(Decimal("0.01")) if self.revenue_orders else Decimal(0)
+
+    @property
+    def session_conversion(self) -> float:
+        return self.converted_sessions / self.sessions if self.sessions else 0.0
+
+
+KPI_QUERY = """
+with orders as (
+    select
+        count(*) as orders,
+        sum(case when is_revenue then 1 else 0 end) as revenue_orders,
+        coalesce(sum(net_revenue), 0) as revenue,
+        count(distinct customer_id) as buyers,
+        cast(min(order_date) as varchar) as first_order_date,
+        cast(max(order_date) as varchar) as last_order_date
+    from analytics.analytics_orders
+),
+sessions as (
+    select
+        count(*) as sessions,
+        sum(case when has_order then 1 else 0 end) as converted_sessions
+    from intermediate.int_session_events
+)
+select * from orders cross join sessions
+"""
+
+
+def read_kpis(warehouse_path: Path) -> Kpis:
+    """The headline figures, read from the analytics tables of the local warehouse."""
+    if not warehouse_path.is_file():
+        raise PipelineError(f"no warehouse at {warehouse_path}: run the pipeline first (make demo)")
+    try:
+        with duckdb.connect(str(warehouse_path), read_only=True) as con:
+            row = con.execute(KPI_QUERY).fetchone()
+    except duckdb.CatalogException as error:
+        raise PipelineError(f"the analytics tables are missing ({error}): run `dbt build` first") from None
+    orders, revenue_orders, revenue, buyers, sessions, converted, first, last = row
+    return Kpis(
+        orders=orders,
+        revenue_orders=int(revenue_orders or 0),
+        revenue=Decimal(revenue).quantize(Decimal("0.01")),
+        buyers=buyers,
+        sessions=sessions,
+        converted_sessions=int(converted or 0),
+        first_order_date=first,
+        last_order_date=last,
+    )
+
+
+def format_kpis(kpis: Kpis) -> str:
+    rows = [
+        ("Orders", f"{kpis.orders:,}"),
+        ("Revenue (paid, not cancelled)", f"${kpis.revenue:,.2f}"),
+        ("Average order value", f"${kpis.average_order_value:,.2f}"),
+        ("Customers who ordered", f"{kpis.buyers:,}"),
+        ("Session conversion", f"{kpis.session_conversion:.1%} of {kpis.sessions:,} sessions"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"KPI summary, orders from {kpis.first_order_date} to {kpis.last_order_date}"]
+    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    return "\n".join(lines)
