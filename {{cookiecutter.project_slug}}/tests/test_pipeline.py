@@ -20,28 +20,31 @@ MODELS = {
 
 
 def kpis_from_raw_events(lake_dir):
-    """The KPI definitions, computed in plain Python from the lake files: an independent check."""
+    """The KPI definitions, computed in plain Python from the lake files: an independent check.
+
+    An order counts once whatever events of it the data holds (one created before
+    the window may show only its fulfilment); its amounts never change after
+    creation, and its status is the one of its latest event.
+    """
     events = {}
     for path in list_lake_files(lake_dir):
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line in handle:
                 event = json.loads(line)
                 events.setdefault(event["event_id"], event)
-    created = {e["order"]["order_id"]: e["order"] for e in events.values() if e["event_type"] == "order_created"}
-    latest_status = {}
+    orders, customer_of = {}, {}
     for event in sorted(events.values(), key=lambda e: e["event_timestamp"]):
-        if event["order"] and event["order"]["order_id"] in created:
-            latest_status[event["order"]["order_id"]] = event["order"]["status"]
-    revenue_orders = [oid for oid, status in latest_status.items() if status in ("paid", "fulfilled")]
-    sessions = {e["session_id"] for e in events.values()}
-    converted = {e["session_id"] for e in events.values() if e["event_type"] == "order_created"}
+        if event["order"] is not None:
+            orders[event["order"]["order_id"]] = event["order"]  # the latest snapshot wins
+            customer_of[event["order"]["order_id"]] = event["customer"]["customer_id"]
+    revenue_orders = [order for order in orders.values() if order["status"] in ("paid", "fulfilled")]
     return {
-        "orders": len(created),
+        "orders": len(orders),
         "revenue_orders": len(revenue_orders),
-        "revenue": sum((Decimal(str(created[oid]["total_amount"])) for oid in revenue_orders), Decimal("0")),
-        "buyers": len({e["customer"]["customer_id"] for e in events.values() if e["event_type"] == "order_created"}),
-        "sessions": len(sessions),
-        "converted_sessions": len(converted),
+        "revenue": sum((Decimal(str(order["total_amount"])) for order in revenue_orders), Decimal("0")),
+        "buyers": len(set(customer_of.values())),
+        "sessions": len({e["session_id"] for e in events.values()}),
+        "converted_sessions": len({e["session_id"] for e in events.values() if e["event_type"] == "order_created"}),
     }
 
 

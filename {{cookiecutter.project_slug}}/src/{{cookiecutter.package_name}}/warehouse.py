@@ -123,6 +123,6 @@ def format_kpis(kpis: Kpis) -> str:
         ("Session conversion", f"{kpis.session_conversion:.1%} of {kpis.sessions:,} sessions"),
     ]
     width = max(len(label) for label, _ in rows)
-    lines = [f"KPI summary, orders from {kpis.first_order_date} to {kpis.last_order_date}"]
+    lines = [f"KPI summary, orders created {kpis.first_order_date} to {kpis.last_order_date}"]
     lines += [f"  {label:<{width}}  {value}" for label, value in rows]
     return "\n".join(lines)

@@ -1,0 +1,72 @@
+with
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+customer_orders as (
+
+    select
+        orders.order_id,
+        row_number() over (
+            partition by orders.customer_id
+            order by orders.order_created_at, orders.order_id
+        ) as customer_order_number,
+        lag(orders.order_created_at) over (
+            partition by orders.customer_id
+            order by orders.order_created_at, orders.order_id
+        ) as previous_order_at
+    from orders
+
+),
+
+final as (
+
+    select
+        orders.order_id,
+        orders.customer_id,
+        customers.country as customer_country,
+        customers.signup_date as customer_signup_date,
+        orders.session_id,
+        orders.channel,
+        orders.device,
+        orders.order_created_at,
+        cast(orders.order_created_at as date) as order_date,
+        orders.paid_at,
+        orders.fulfilled_at,
+        orders.cancelled_at,
+        orders.order_status,
+        orders.payment_method,
+        orders.cancel_reason,
+        orders.carrier,
+        orders.currency,
+        orders.item_count,
+        orders.subtotal,
+        orders.tax,
+        orders.shipping,
+        -- total_amount already includes tax and shipping: revenue is total_amount,
+        -- never total_amount + tax + shipping
+        orders.total_amount,
+        orders.is_revenue,
+        orders.net_revenue,
+        customer_orders.customer_order_number,
+        customer_orders.customer_order_number = 1 as is_first_order,
+        {{ dbt.datediff('customer_orders.previous_order_at', 'orders.order_created_at', 'day') }}
+            as days_since_previous_order
+    from orders
+    inner join customer_orders
+        on orders.order_id = customer_orders.order_id
+    inner join customers
+        on orders.customer_id = customers.customer_id
+
+)
+
+select * from final

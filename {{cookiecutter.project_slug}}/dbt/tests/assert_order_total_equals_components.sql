@@ -1,0 +1,10 @@
+-- total_amount is subtotal + tax + shipping, to the cent: returns the orders where it is not.
+
+select
+    order_id,
+    subtotal,
+    tax,
+    shipping,
+    total_amount
+from {{ ref('fct_orders') }}
+where total_amount <> subtotal + tax + shipping
