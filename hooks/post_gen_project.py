@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 PROJECT_DIR = Path.cwd()
-TEMPLATE_DIR = Path({{ cookiecutter._repo_dir | tojson }})
+TEMPLATE_DIR = Path({{ template_dir | tojson }})  # from local_extensions.py
 PROJECT_SLUG = {{ cookiecutter.project_slug | tojson }}
 ANSWERS = {"package_name": {{ cookiecutter.package_name | tojson }}, "project_slug": PROJECT_SLUG}
 INCLUDE_NOTEBOOKS = {{ "True" if cookiecutter.include_notebooks else "False" }}

@@ -26,17 +26,24 @@ def uv_executable() -> str:
 
 def bake(output_dir: Path, **answers) -> Path:
     """Bake the template with the default answers changed by `answers`; return the project folder."""
-    return Path(
-        cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=str(output_dir))
-    )
+    return Path(cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=str(output_dir)))
 
 
 def bake_cli(output_dir: Path, *answers: str) -> subprocess.CompletedProcess:
     """Bake through cookiecutter's command line, as a user does; answers as key=value."""
     return subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir),
-         str(TEMPLATE_DIR), *answers],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "--output-dir",
+            str(output_dir),
+            str(TEMPLATE_DIR),
+            *answers,
+        ],
+        capture_output=True,
+        text=True,
     )
 
 

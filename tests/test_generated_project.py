@@ -5,12 +5,35 @@ These are the slow tests: one baked project and one installed environment serve 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 
 from conftest import run, uv_executable
+
+RFM_SEGMENTS = {
+    "Champions",
+    "Loyal Customers",
+    "Potential Loyalists",
+    "New Customers",
+    "Promising",
+    "Need Attention",
+    "At Risk",
+    "Hibernating",
+}
+POPULATED_QUERY = """
+import json, duckdb
+con = duckdb.connect("data/warehouse.duckdb", read_only=True)
+tables = [r[0] for r in con.execute(
+    "select table_name from information_schema.tables where table_schema = 'analytics'").fetchall()]
+print(json.dumps({
+    "tables": {t: con.execute(f"select count(*) from analytics.{t}").fetchone()[0] for t in tables},
+    "segments": dict(con.execute(
+        "select rfm_segment, count(*) from analytics.analytics_customer_summary group by 1").fetchall()),
+}))
+"""
 
 # A proxy that refuses every connection: any download attempt fails the command.
 OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
@@ -25,10 +48,14 @@ def test_make_demo_runs_the_pipeline_and_prints_the_kpis(default_project):
     orders = int(re.search(r"Orders\s+([\d,]+)", output).group(1).replace(",", ""))
     assert orders > 1000
     assert re.search(r"Session conversion\s+\d+\.\d% of [\d,]+ sessions", output)
-    assert (default_project / "data/warehouse.duckdb").is_file()
+    # The demo quarter populates every analytics table and every RFM segment.
+    populated = run([str(default_project / ".venv/bin/python"), "-c", POPULATED_QUERY], cwd=default_project)
+    counts = json.loads(populated.stdout)
+    assert set(counts["segments"]) == RFM_SEGMENTS and all(n > 0 for n in counts["segments"].values())
+    assert all(n > 0 for n in counts["tables"].values()), counts["tables"]
 
     again = run(["make", "demo", f"UV={uv_executable()}"], cwd=default_project)
-    kpi_block = output[output.index("KPI summary"):output.index("Where the data lives")]
+    kpi_block = output[output.index("KPI summary") : output.index("Where the data lives")]
     assert kpi_block in again.stdout  # a re-run loads nothing twice: the same figures
     assert "no new files" in again.stdout
 
@@ -50,7 +77,9 @@ def git_copy(project, tmp_path):
 def pre_commit(repo, tmp_path, *args):
     return subprocess.run(
         [str(repo / ".venv/bin/pre-commit"), "run", *args, "--all-files"],
-        cwd=repo, capture_output=True, text=True,
+        cwd=repo,
+        capture_output=True,
+        text=True,
         env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **OFFLINE},
     )
 

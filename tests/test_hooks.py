@@ -48,8 +48,9 @@ def test_an_invalid_answer_fails_with_its_message_and_leaves_no_folder(field, va
 def test_every_invalid_answer_is_reported_at_once(tmp_path):
     result = bake_cli(tmp_path, "s3_bucket_name=Bad_Bucket", "seed=x", "snowflake_role=select")
     assert result.returncode != 0
-    failed = {line.split(" = ")[0].removeprefix("ERROR: ") for line in result.stderr.splitlines()
-              if "is invalid" in line}
+    failed = {
+        line.split(" = ")[0].removeprefix("ERROR: ") for line in result.stderr.splitlines() if "is invalid" in line
+    }
     assert failed == {"s3_bucket_name", "seed", "snowflake_role"}
     assert list(tmp_path.iterdir()) == []
 

@@ -13,7 +13,10 @@ def run_cli(*args, env_extra=None, cwd=PROJECT_DIR):
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run(
         [sys.executable, "-c", "from {{ cookiecutter.package_name }}.cli import run; run()", *args],
-        capture_output=True, text=True, cwd=cwd, env=env,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
     )
 
 

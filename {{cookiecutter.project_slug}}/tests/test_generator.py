@@ -46,18 +46,14 @@ def test_windows_split_anywhere_give_the_same_events(week):
 
 
 def test_every_event_matches_the_schema(week_json):
-    schema = json.loads(
-        resources.files("{{ cookiecutter.package_name }}").joinpath("contracts/event.schema.json").read_text()
-    )
+    schema = json.loads(resources.files("{{ cookiecutter.package_name }}").joinpath("contracts/event.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     errors = [(event["event_id"], error.message) for event in week_json for error in validator.iter_errors(event)]
     assert errors == []
 
 
 def test_the_schema_rejects_a_later_state_on_an_earlier_event(week_json):
-    schema = json.loads(
-        resources.files("{{ cookiecutter.package_name }}").joinpath("contracts/event.schema.json").read_text()
-    )
+    schema = json.loads(resources.files("{{ cookiecutter.package_name }}").joinpath("contracts/event.schema.json").read_text())
     paid = copy.deepcopy(next(e for e in week_json if e["event_type"] == "order_paid"))
     paid["order"]["status"] = "fulfilled"
     assert not jsonschema.Draft202012Validator(schema).is_valid(paid)
@@ -96,8 +92,10 @@ def test_order_totals_are_consistent(week_json):
 
 def test_each_event_carries_the_order_as_it_was_then(week_json):
     expected_status = {
-        "order_created": "created", "order_paid": "paid",
-        "order_fulfilled": "fulfilled", "order_cancelled": "cancelled",
+        "order_created": "created",
+        "order_paid": "paid",
+        "order_fulfilled": "fulfilled",
+        "order_cancelled": "cancelled",
     }
     for event in week_json:
         if event["event_type"] in expected_status:
@@ -116,9 +114,12 @@ def test_carts_grow_event_by_event(week_json):
 
 
 def test_each_session_follows_the_funnel_order(week_json):
-    order_of = {name: rank for rank, name in enumerate(
-        ["product_viewed", "cart_item_added", "checkout_started", "order_created", "order_paid"]
-    )}
+    order_of = {
+        name: rank
+        for rank, name in enumerate(
+            ["product_viewed", "cart_item_added", "checkout_started", "order_created", "order_paid"]
+        )
+    }
     sessions = defaultdict(list)
     for event in week_json:
         sessions[event["session_id"]].append(event["event_type"])

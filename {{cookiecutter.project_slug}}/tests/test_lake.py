@@ -12,9 +12,7 @@ import pytest
 from {{ cookiecutter.package_name }}.generator import generate_events
 from {{ cookiecutter.package_name }}.lake import LocalLakeSink, list_lake_files
 
-FILE_NAME = re.compile(
-    r"raw-events-delivery-1-(\d{4})-(\d{2})-(\d{2})-(\d{2})-\d{2}-\d{2}-[0-9a-f-]{36}\.json\.gz"
-)
+FILE_NAME = re.compile(r"raw-events-delivery-1-(\d{4})-(\d{2})-(\d{2})-(\d{2})-\d{2}-\d{2}-[0-9a-f-]{36}\.json\.gz")
 MOMENT = datetime(2025, 10, 1, 10, 58, tzinfo=UTC)
 
 

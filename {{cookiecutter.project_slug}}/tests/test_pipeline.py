@@ -79,13 +79,29 @@ def test_kpis_equal_an_independent_computation_from_the_raw_events(built_warehou
     assert f"{expected['orders']:,}" in summary and f"${expected['revenue']:,.2f}" in summary
 
 
+RFM_SEGMENTS = {
+    "Champions",
+    "Loyal Customers",
+    "Potential Loyalists",
+    "New Customers",
+    "Promising",
+    "Need Attention",
+    "At Risk",
+    "Hibernating",
+}
+
+
 def test_every_rfm_segment_is_a_known_name_and_scores_are_1_to_5(built_warehouse):
     with duckdb.connect(str(built_warehouse.warehouse_path), read_only=True) as con:
         scores = con.execute(
             "select min(least(r_score, f_score, m_score)), max(greatest(r_score, f_score, m_score)) "
             "from analytics.analytics_customer_summary"
         ).fetchone()
+        segments = {
+            row[0] for row in con.execute("select distinct rfm_segment from analytics.analytics_customer_summary")
+        }
     assert scores == (1, 5)
+    assert segments <= RFM_SEGMENTS and len(segments) >= 5
 
 
 def test_a_rerun_with_a_redelivered_file_counts_nothing_twice(built_warehouse):

@@ -46,7 +46,8 @@ def test_each_row_keeps_its_file_line_and_load_time(settings, lake):
             "select source_file, file_row_number, event->>'$.event_id', loaded_at from raw.raw_events"
         ).fetchall()
     some_file = rows[0][0]
-    lines = gzip.open(settings.lake_dir / some_file, "rt").read().splitlines()
+    with gzip.open(settings.lake_dir / some_file, "rt") as handle:
+        lines = handle.read().splitlines()
     numbered = sorted((row[1], row[2]) for row in rows if row[0] == some_file)
     assert numbered == [(n, json.loads(line)["event_id"]) for n, line in enumerate(lines, start=1)]
     assert some_file.startswith("raw-events/2025/10/01/")

@@ -1,10 +1,10 @@
 """Command line: one command per pipeline step, and `demo` for all of them.
 
-    {{ cookiecutter.project_slug }} generate --start 2025-10-01 --end 2025-10-08
-    {{ cookiecutter.project_slug }} load
-    {{ cookiecutter.project_slug }} transform
-    {{ cookiecutter.project_slug }} kpis
-    {{ cookiecutter.project_slug }} demo
+{{ cookiecutter.project_slug }} generate --start 2025-10-01 --end 2025-10-08
+{{ cookiecutter.project_slug }} load
+{{ cookiecutter.project_slug }} transform
+{{ cookiecutter.project_slug }} kpis
+{{ cookiecutter.project_slug }} demo
 """
 
 from __future__ import annotations
@@ -60,10 +60,20 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--start", type=DATE, default=DEMO_START.strftime("%Y-%m-%d"), show_default=True,
-              help="First moment of the window (UTC).")
-@click.option("--end", type=DATE, default=DEMO_END.strftime("%Y-%m-%d"), show_default=True,
-              help="End of the window, exclusive (UTC).")
+@click.option(
+    "--start",
+    type=DATE,
+    default=DEMO_START.strftime("%Y-%m-%d"),
+    show_default=True,
+    help="First moment of the window (UTC).",
+)
+@click.option(
+    "--end",
+    type=DATE,
+    default=DEMO_END.strftime("%Y-%m-%d"),
+    show_default=True,
+    help="End of the window, exclusive (UTC).",
+)
 def generate(start: datetime, end: datetime) -> None:
     """Generate the events of a time window into the local lake (same window, same files)."""
     _generate(Settings.from_env(), _utc(start), _utc(end))
@@ -92,8 +102,9 @@ def demo() -> None:
     """Run the whole local pipeline on the demo quarter and print the KPI summary."""
     settings = Settings.from_env()
     overall = time.monotonic()
-    started = _step(1, 4, f"Generating {DEMO_START:%Y-%m-%d} to {DEMO_END:%Y-%m-%d} (seed {settings.seed}) "
-                          "into the local lake")
+    started = _step(
+        1, 4, f"Generating {DEMO_START:%Y-%m-%d} to {DEMO_END:%Y-%m-%d} (seed {settings.seed}) into the local lake"
+    )
     _generate(settings, DEMO_START, DEMO_END)
     _done(started)
     started = _step(2, 4, "Loading new lake files into raw.raw_events (dbt run-operation copy_into_raw_events)")

@@ -48,35 +48,65 @@ EVENT_TYPES = (
 SESSIONS_PER_HOUR = 24.0
 # Relative traffic by hour of day (UTC, 0..23): quiet nights, lunch and evening peaks.
 HOUR_OF_DAY_FACTOR = (
-    0.25, 0.15, 0.10, 0.10, 0.12, 0.20, 0.40, 0.65, 0.90, 1.05, 1.15, 1.25,
-    1.40, 1.30, 1.15, 1.10, 1.15, 1.30, 1.55, 1.75, 1.80, 1.55, 1.05, 0.55,
+    0.25,
+    0.15,
+    0.10,
+    0.10,
+    0.12,
+    0.20,
+    0.40,
+    0.65,
+    0.90,
+    1.05,
+    1.15,
+    1.25,
+    1.40,
+    1.30,
+    1.15,
+    1.10,
+    1.15,
+    1.30,
+    1.55,
+    1.75,
+    1.80,
+    1.55,
+    1.05,
+    0.55,
 )
 # Monday..Sunday: weekends shop more.
 DAY_OF_WEEK_FACTOR = (0.90, 0.88, 0.92, 0.95, 1.05, 1.25, 1.20)
 
 CHANNELS = (
-    ("organic_search", 0.34), ("paid_search", 0.20), ("social", 0.16),
-    ("email", 0.10), ("direct", 0.15), ("referral", 0.05),
+    ("organic_search", 0.34),
+    ("paid_search", 0.20),
+    ("social", 0.16),
+    ("email", 0.10),
+    ("direct", 0.15),
+    ("referral", 0.05),
 )
 DEVICES = (("mobile", 0.58), ("desktop", 0.34), ("tablet", 0.08))
 # Channels and devices convert differently: email and desktop buy more readily.
 CHANNEL_INTENT = {
-    "organic_search": 1.0, "paid_search": 1.1, "social": 0.7,
-    "email": 1.5, "direct": 1.2, "referral": 0.9,
+    "organic_search": 1.0,
+    "paid_search": 1.1,
+    "social": 0.7,
+    "email": 1.5,
+    "direct": 1.2,
+    "referral": 0.9,
 }
 DEVICE_INTENT = {"mobile": 0.85, "desktop": 1.2, "tablet": 1.0}
 
-CART_RATE = 0.26          # sessions that add something to the cart (before intent factors)
-CHECKOUT_RATE = 0.55      # carts that reach checkout
-ORDER_RATE = 0.72         # checkouts that place an order
+CART_RATE = 0.26  # sessions that add something to the cart (before intent factors)
+CHECKOUT_RATE = 0.55  # carts that reach checkout
+ORDER_RATE = 0.72  # checkouts that place an order
 PAYMENT_SUCCESS_RATE = 0.93
-FULFILMENT_RATE = 0.96    # paid orders shipped; the rest are cancelled before shipping
-CART_TIMEOUT = timedelta(minutes=30)   # inactivity after which a cart counts as abandoned
+FULFILMENT_RATE = 0.96  # paid orders shipped; the rest are cancelled before shipping
+CART_TIMEOUT = timedelta(minutes=30)  # inactivity after which a cart counts as abandoned
 MAX_FULFILMENT_DELAY = timedelta(hours=72)
 # Longest time from a session's start to its last event (browsing, timeouts, fulfilment).
 MAX_SESSION_SPAN = timedelta(hours=80)
 
-TAX_RATE_BASIS_POINTS = 800           # 8 % sales tax
+TAX_RATE_BASIS_POINTS = 800  # 8 % sales tax
 FREE_SHIPPING_FROM_CENTS = 7_500
 SHIPPING_CENTS = 599
 PAYMENT_METHODS = (("card", 0.68), ("paypal", 0.20), ("apple_pay", 0.08), ("gift_card", 0.04))
@@ -256,24 +286,32 @@ class _Session:
 
         if rng.random() >= PAYMENT_SUCCESS_RATE:
             self.clock += _ms(rng, 300, 1800)
-            self.order |= {"status": "cancelled", "cancelled_at": utc_iso(self.clock),
-                           "cancel_reason": "payment_failed"}
+            self.order |= {
+                "status": "cancelled",
+                "cancelled_at": utc_iso(self.clock),
+                "cancel_reason": "payment_failed",
+            }
             self._emit("order_cancelled", with_order=True)
             return
         self.clock += _ms(rng, 5, 240)
-        self.order |= {"status": "paid", "payment_method": _weighted(rng, PAYMENT_METHODS),
-                       "paid_at": utc_iso(self.clock)}
+        self.order |= {
+            "status": "paid",
+            "payment_method": _weighted(rng, PAYMENT_METHODS),
+            "paid_at": utc_iso(self.clock),
+        }
         self._emit("order_paid", with_order=True)
 
         if rng.random() >= FULFILMENT_RATE:
             self.clock += _ms(rng, 3600, 24 * 3600)
-            self.order |= {"status": "cancelled", "cancelled_at": utc_iso(self.clock),
-                           "cancel_reason": "customer_request"}
+            self.order |= {
+                "status": "cancelled",
+                "cancelled_at": utc_iso(self.clock),
+                "cancel_reason": "customer_request",
+            }
             self._emit("order_cancelled", with_order=True)
             return
         self.clock += _ms(rng, 2 * 3600, MAX_FULFILMENT_DELAY.total_seconds())
-        self.order |= {"status": "fulfilled", "fulfilled_at": utc_iso(self.clock),
-                       "carrier": rng.choice(CARRIERS)}
+        self.order |= {"status": "fulfilled", "fulfilled_at": utc_iso(self.clock), "carrier": rng.choice(CARRIERS)}
         self._emit("order_fulfilled", with_order=True)
 
 

@@ -84,10 +84,7 @@ class LocalLakeSink:
         payload = b"".join(self._lines)
         opened_at = self._opened_at
         file_id = uuid.UUID(bytes=hashlib.sha256(payload).digest()[:16], version=4)
-        name = (
-            f"{self.stream_name}-{DELIVERY_STREAM_VERSION}-"
-            f"{opened_at:%Y-%m-%d-%H-%M-%S}-{file_id}.json.gz"
-        )
+        name = f"{self.stream_name}-{DELIVERY_STREAM_VERSION}-{opened_at:%Y-%m-%d-%H-%M-%S}-{file_id}.json.gz"
         target = self.root / partition_path(opened_at) / name
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{name}.tmp")

@@ -46,4 +46,3 @@ def generate_to_lake(
             if on_progress:
                 on_progress(event.timestamp)
     return GenerateResult(events=sink.records_written, files=len(sink.files_written))
-

@@ -98,19 +98,19 @@ def read_kpis(warehouse_path: Path) -> Kpis:
         raise PipelineError(f"no warehouse at {warehouse_path}: run the pipeline first (make demo)")
     try:
         with duckdb.connect(str(warehouse_path), read_only=True) as con:
-            row = con.execute(KPI_QUERY).fetchone()
+            cursor = con.execute(KPI_QUERY)
+            row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
     except duckdb.CatalogException as error:
         raise PipelineError(f"the analytics tables are missing ({error}): run `dbt build` first") from None
-    orders, revenue_orders, revenue, buyers, sessions, converted, first, last = row
     return Kpis(
-        orders=orders,
-        revenue_orders=int(revenue_orders or 0),
-        revenue=Decimal(revenue).quantize(Decimal("0.01")),
-        buyers=buyers,
-        sessions=sessions,
-        converted_sessions=int(converted or 0),
-        first_order_date=first,
-        last_order_date=last,
+        orders=row["orders"],
+        revenue_orders=int(row["revenue_orders"] or 0),
+        revenue=Decimal(row["revenue"]).quantize(Decimal("0.01")),
+        buyers=row["buyers"],
+        sessions=row["sessions"],
+        converted_sessions=int(row["converted_sessions"] or 0),
+        first_order_date=row["first_order_date"],
+        last_order_date=row["last_order_date"],
     )
 
 
