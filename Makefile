@@ -5,9 +5,11 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-# uv installs everything; if it is not on PATH, it is installed from PyPI into .tools/.
+# uv installs everything; if it is not on PATH, it is installed from PyPI into .tools/,
+# which the recipes put on PATH (the bake hooks and tests call uv too).
 BOOTSTRAP_UV := .tools/bin/uv
 UV := $(or $(shell command -v uv 2>/dev/null),$(BOOTSTRAP_UV))
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
 # Use this machine's Python 3.11; never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
 

@@ -143,3 +143,10 @@ def test_every_option_is_covered_by_the_test_above():
     options = {name for name in CONTEXT if not name.startswith("_")}
     source = Path(__file__).read_text()
     assert all(f'("{name}",' in source or name in TOGGLES for name in options)
+
+
+def test_the_readme_options_table_lists_every_option():
+    readme = (TEMPLATE_DIR / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(\w+)` \|", readme, re.MULTILINE))
+    assert documented == {name for name in CONTEXT if not name.startswith("_")}
+    assert set(CONTEXT["__prompts__"]) == documented  # and every option has its help text

@@ -44,3 +44,10 @@ def test_outside_a_project_the_error_says_where_to_run(tmp_path):
     result = run_cli("kpis", cwd=tmp_path, env_extra={"PROJECT_DIR": ""})
     assert result.returncode == 1
     assert "run this command inside the generated project" in result.stderr
+
+
+def test_bench_prints_each_figure():
+    result = run_cli("bench", "--days", "1")
+    assert result.returncode == 0, result.stderr
+    for figure in ("events/s", "rows/s", "dbt build, first run", "ratio lake / generate", "peak memory"):
+        assert figure in result.stdout

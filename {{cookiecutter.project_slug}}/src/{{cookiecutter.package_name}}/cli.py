@@ -98,6 +98,17 @@ def kpis() -> None:
 
 
 @main.command()
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="Length of the window.")
+def bench(days: int) -> None:
+    """Measure each step (events/s, seconds, peak memory) on a window in a temporary folder."""
+    from .bench import run_bench
+
+    rows = run_bench(Settings.from_env(), days)
+    width = max(len(label) for label, _ in rows)
+    click.echo("\n".join(f"{label:<{width}}  {value}" for label, value in rows))
+
+
+@main.command()
 def demo() -> None:
     """Run the whole local pipeline on the demo quarter and print the KPI summary."""
     settings = Settings.from_env()
