@@ -120,3 +120,25 @@ def test_a_rerun_with_a_redelivered_file_counts_nothing_twice(built_warehouse):
             assert raw.fetchone()[0] > 0  # the raw layer keeps both copies; staging removes one
     finally:
         duplicate.unlink()
+
+
+def test_every_model_and_column_is_documented(built_warehouse):
+    manifest = json.loads((built_warehouse.dbt_dir / "target" / "manifest.json").read_text())
+    undocumented = []
+    with duckdb.connect(str(built_warehouse.warehouse_path), read_only=True) as con:
+        for node in manifest["nodes"].values():
+            if node["resource_type"] != "model":
+                continue
+            if not node["description"].strip():
+                undocumented.append(node["name"])
+            columns = con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [node["schema"], node["name"]],
+            ).fetchall()
+            assert columns, f"{node['name']} was not built"
+            undocumented += [
+                f"{node['name']}.{column}"
+                for (column,) in columns
+                if not node["columns"].get(column, {}).get("description", "").strip()
+            ]
+    assert undocumented == []
