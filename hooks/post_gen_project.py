@@ -16,6 +16,8 @@ PROJECT_DIR = Path.cwd()
 TEMPLATE_DIR = Path({{ template_dir | tojson }})  # from local_extensions.py
 PROJECT_SLUG = {{ cookiecutter.project_slug | tojson }}
 ANSWERS = {"package_name": {{ cookiecutter.package_name | tojson }}, "project_slug": PROJECT_SLUG}
+PACKAGE_DIR = f"src/{ANSWERS['package_name']}"
+INCLUDE_AWS = {{ "True" if cookiecutter.include_aws else "False" }}
 INCLUDE_NOTEBOOKS = {{ "True" if cookiecutter.include_notebooks else "False" }}
 
 
@@ -48,6 +50,19 @@ def remove_notebooks() -> None:
     remove("notebooks", "tests/test_notebooks.py")
 
 
+def remove_aws() -> None:
+    """Without AWS the pipeline stays local: the lake, live mode and late/duplicate delivery remain."""
+    remove(
+        "infra",
+        f"{PACKAGE_DIR}/handler.py",
+        f"{PACKAGE_DIR}/aws_sinks.py",
+        f"{PACKAGE_DIR}/deploy.py",
+        "tests/test_handler.py",
+        "tests/test_infra.py",
+        "tests/test_lambda_zip.py",
+    )
+
+
 def relock() -> None:
     """The shipped uv.lock matches the default answers; re-resolve it when dependencies were pruned."""
     uv = shutil.which("uv")
@@ -71,10 +86,13 @@ def print_next_steps() -> None:
 
 
 def main() -> int:
+    if not INCLUDE_AWS:
+        remove_aws()
     if INCLUDE_NOTEBOOKS:
         add_notebooks()
     else:
         remove_notebooks()
+    if not (INCLUDE_AWS and INCLUDE_NOTEBOOKS):
         relock()
     print_next_steps()
     return 0

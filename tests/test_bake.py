@@ -54,6 +54,22 @@ def test_dbt_templating_arrives_intact(baked):
     assert "{{ ref('stg_events') }}" in planted
 
 
+class CloudFormationLoader(yaml.SafeLoader):
+    """Safe YAML that also reads CloudFormation's short-form tags (!Ref, !Sub, !Not, ...) as plain values."""
+
+
+CloudFormationLoader.add_multi_constructor(
+    "!",
+    lambda loader, suffix, node: (
+        loader.construct_scalar(node)
+        if isinstance(node, yaml.ScalarNode)
+        else loader.construct_sequence(node)
+        if isinstance(node, yaml.SequenceNode)
+        else loader.construct_mapping(node)
+    ),
+)
+
+
 def test_every_structured_file_parses(baked):
     _, project = baked
     checked = 0
@@ -61,7 +77,7 @@ def test_every_structured_file_parses(baked):
         if path.suffix == ".toml" or path.name == "uv.lock":
             tomllib.loads(text)
         elif path.suffix in (".yml", ".yaml"):
-            yaml.safe_load(text)
+            yaml.load(text, Loader=CloudFormationLoader)
         elif path.suffix in (".json", ".ipynb"):
             json.loads(text)
         elif path.suffix == ".py":
@@ -82,10 +98,12 @@ def test_generated_python_passes_ruff(baked):
 
 def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
     answers, project = baked
-    notebooks_on = answers.get("include_notebooks", True)
-    notebooks = sorted((project / "notebooks").glob("*.ipynb"))
     shared_files = {name: (project / name).read_text() for name in ("Makefile", "README.md", "pyproject.toml")}
-    if notebooks_on:
+    lock = (project / "uv.lock").read_text()
+    package = project / "src" / "ecommerce_analytics"
+
+    if answers.get("include_notebooks", True):
+        notebooks = sorted((project / "notebooks").glob("*.ipynb"))
         assert [p.name for p in notebooks] == sorted(p.name for p in (TEMPLATE_DIR / "notebooks").glob("*.ipynb"))
         assert (project / "tests/test_notebooks.py").is_file()
         assert "notebooks:" in shared_files["Makefile"] and "jupyterlab" in shared_files["pyproject.toml"]
@@ -98,8 +116,21 @@ def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
         assert not (project / "tests/test_notebooks.py").exists()
         for name, text in shared_files.items():
             assert not re.search(r"notebook|jupyter|nbclient|ipykernel", text, re.IGNORECASE), name
-        lock = (project / "uv.lock").read_text()
-        assert 'name = "jupyterlab"' not in lock
+        assert '[[package]]\nname = "jupyterlab"' not in lock
+
+    if answers.get("include_aws", True):
+        assert (project / "infra/aws/stack.yaml").is_file() and (package / "handler.py").is_file()
+        assert "deploy-aws:" in shared_files["Makefile"] and "boto3" in shared_files["pyproject.toml"]
+    else:
+        assert not (project / "infra").exists()
+        assert not [p.name for p in package.glob("*.py") if p.stem in ("handler", "aws_sinks", "deploy")]
+        assert not [p.name for p in (project / "tests").glob("*.py") if re.search(r"handler|aws|infra|lambda", p.name)]
+        for name, text in shared_files.items():
+            assert not re.search(r"boto3|moto|cfn-lint|deploy-aws|destroy-aws|handler\.py|infra/aws", text), name
+        for path in package.glob("*.py"):
+            assert not re.search(r"^from \.(handler|aws_sinks|deploy) import", path.read_text(), re.MULTILINE), path
+        # boto3 itself stays: the Snowflake connector depends on it.
+        assert '[[package]]\nname = "moto"' not in lock and '[[package]]\nname = "cfn-lint"' not in lock
 
 
 def test_the_shipped_lock_matches_the_default_pyproject(tmp_path):

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 
+from .delivery import DeliveryPolicy
 from .errors import PipelineError
-from .lake import LAKE_PREFIX, list_lake_files
+from .lake import LAKE_PREFIX, LocalLakeSink, list_lake_files
+from .live import accelerated_clock, run_live
 from .pipeline import DEMO_END, DEMO_START, generate_to_lake
 from .settings import Settings
 from .warehouse import build_models, format_kpis, load_lake, read_kpis
@@ -106,6 +108,56 @@ def bench(days: int) -> None:
     rows = run_bench(Settings.from_env(), days)
     width = max(len(label) for label, _ in rows)
     click.echo("\n".join(f"{label:<{width}}  {value}" for label, value in rows))
+
+
+@main.command()
+@click.option(
+    "--window-seconds",
+    type=click.IntRange(1, 3600),
+    default=300,
+    show_default=True,
+    help="How often a window is delivered (the schedule's period).",
+)
+@click.option(
+    "--late-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of events that arrive in a later window.",
+)
+@click.option(
+    "--duplicate-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of events delivered twice with the same event_id.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=1),
+    default=1.0,
+    show_default=True,
+    help="Run the clock this many times faster (60: a 5-minute window every 5 s).",
+)
+def live(window_seconds: int, late_share: float, duplicate_share: float, speed: float) -> None:
+    """Run the generator on the wall clock into the local lake, as the schedule would; Ctrl-C stops."""
+    settings = Settings.from_env()
+    window = timedelta(seconds=window_seconds)
+    policy = DeliveryPolicy(late_share=late_share, duplicate_share=duplicate_share, min_late_delay=window)
+    click.echo(
+        f"Delivering a {window_seconds} s window every {window_seconds / speed:g} s into "
+        f"{settings.lake_dir / LAKE_PREFIX}. Ctrl-C stops."
+    )
+
+    def report(start: datetime, end: datetime, lake: LocalLakeSink) -> None:
+        files = ", ".join(str(path.relative_to(settings.lake_dir)) for path in lake.files_written) or "no file"
+        click.echo(f"{start:%H:%M:%S}-{end:%H:%M:%S}  {lake.records_written:>5} events  {files}")
+
+    try:
+        clock, sleep = accelerated_clock(speed)
+        run_live(settings.seed, settings.lake_dir, window, policy, report, clock=clock, sleep=sleep)
+    except KeyboardInterrupt:
+        click.echo("\nStopped. Every file in the lake is whole.")
 
 
 @main.command()
