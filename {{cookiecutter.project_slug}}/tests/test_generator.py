@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
+import random
+import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
+from itertools import pairwise
 
 import jsonschema
 import pytest
 
 from {{ cookiecutter.package_name }}.catalog import CATEGORIES, build_catalog
-from {{ cookiecutter.package_name }}.generator import EVENT_TYPES, generate_events
+from {{ cookiecutter.package_name }}.generator import EVENT_TYPES, generate_events, iter_event_lines, utc_iso, uuid4_str
 
 START = datetime(2025, 10, 1, tzinfo=UTC)
 END = datetime(2025, 10, 8, tzinfo=UTC)
@@ -43,6 +46,63 @@ def test_windows_split_anywhere_give_the_same_events(week):
     cut = START + timedelta(days=3, hours=10, minutes=58)
     pieces = generate_events(42, START, cut) + generate_events(42, cut, END)
     assert [e.to_json() for e in pieces] == [e.to_json() for e in week]
+
+
+def test_windows_split_at_many_points_give_the_same_events(week):
+    # Sub-millisecond, busy-hour and quiet-hour cuts, and one 80 hours in: the replayed sessions must agree.
+    cuts = [
+        START + timedelta(hours=1, minutes=59, seconds=59, microseconds=999_500),
+        START + timedelta(days=2, hours=19, minutes=7),
+        START + timedelta(days=3, hours=8),
+        START + timedelta(days=5, hours=3),
+    ]
+    bounds = [START, *cuts, END]
+    pieces = [e for a, b in pairwise(bounds) for e in generate_events(42, a, b)]
+    assert [e.to_json() for e in pieces] == [e.to_json() for e in week]
+
+
+def test_lines_are_exactly_what_json_dumps_writes(week):
+    # The lines are pasted together from pre-serialised parts; they must be what json.dumps gives.
+    for event in week:
+        line = event.to_json()
+        assert json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":")) == line
+
+
+def test_event_attributes_agree_with_the_line(week, week_json):
+    for event, body in zip(week, week_json, strict=True):
+        assert event.event_id == body["event_id"] == event.body["event_id"]
+        assert utc_iso(event.timestamp) == body["event_timestamp"]
+        assert event.timestamp.tzinfo is not None
+
+
+def test_the_line_stream_is_the_event_stream(week):
+    records = [record for batch in iter_event_lines(42, START, END) for record in batch]
+    assert [(e.event_id, e.to_json()) for e in week] == [(event_id, line) for _, event_id, line in records]
+
+
+def test_uuids_are_version_4():
+    rng = random.Random(1)
+    for _ in range(1000):
+        bits = rng.getrandbits(128)
+        assert uuid4_str(bits) == str(uuid.UUID(int=bits, version=4))
+
+
+def test_funnel_rates_stay_realistic(week_json):
+    sessions = defaultdict(set)
+    for event in week_json:
+        sessions[event["session_id"]].add(event["event_type"])
+    converted = sum("order_created" in types for types in sessions.values()) / len(sessions)
+    carted = sum("cart_item_added" in types for types in sessions.values()) / len(sessions)
+    assert 0.08 < converted < 0.15  # ~11 % of sessions place an order
+    assert 0.20 < carted < 0.32
+    assert {event["session"]["channel"] for event in week_json} == {
+        "organic_search",
+        "paid_search",
+        "social",
+        "email",
+        "direct",
+        "referral",
+    }
 
 
 def test_every_event_matches_the_schema(week_json):

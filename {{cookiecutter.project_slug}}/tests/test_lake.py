@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
-from {{ cookiecutter.package_name }}.generator import generate_events
+from {{ cookiecutter.package_name }} import pipeline
+from {{ cookiecutter.package_name }}.bench import same_files
+from {{ cookiecutter.package_name }}.generator import generate_events, iter_event_lines
 from {{ cookiecutter.package_name }}.lake import LocalLakeSink, list_lake_files
+
+from conftest import make_settings
 
 FILE_NAME = re.compile(r"raw-events-delivery-1-(\d{4})-(\d{2})-(\d{2})-(\d{2})-\d{2}-\d{2}-[0-9a-f-]{36}\.json\.gz")
 MOMENT = datetime(2025, 10, 1, 10, 58, tzinfo=UTC)
@@ -81,14 +87,13 @@ def test_a_file_appears_whole_or_not_at_all(tmp_path, monkeypatch):
     sink = LocalLakeSink(tmp_path)
     sink.put_line('{"n": 1}', MOMENT)
 
-    def crash(*args):
-        raise OSError("disk full")
+    def interrupted(*args):
+        raise KeyboardInterrupt  # Ctrl-C between writing the temporary file and renaming it
 
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.lake.os.replace", crash)
-    with pytest.raises(OSError):
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.lake.os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
         sink.flush()
-    assert list_lake_files(tmp_path) == []  # only the hidden temporary file exists
-    assert [p.name.startswith(".") for p in tmp_path.rglob("*.tmp")] == [True]
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # no half file, no temporary left
 
 
 def test_buffering_hints_outside_firehose_limits_are_refused(tmp_path):
@@ -96,3 +101,70 @@ def test_buffering_hints_outside_firehose_limits_are_refused(tmp_path):
         LocalLakeSink(tmp_path, buffer_seconds=3600)
     with pytest.raises(ValueError, match="buffer_bytes"):
         LocalLakeSink(tmp_path, buffer_bytes=1000)
+
+
+def test_records_in_batches_give_the_same_files_as_one_by_one(tmp_path):
+    start, end = datetime(2025, 10, 3, tzinfo=UTC), datetime(2025, 10, 4, 12, tzinfo=UTC)
+    with LocalLakeSink(tmp_path / "batches", buffer_seconds=120) as batches:
+        for batch in iter_event_lines(42, start, end):
+            batches.put_records(batch)
+    with LocalLakeSink(tmp_path / "single", buffer_seconds=120) as single:
+        for event in generate_events(42, start, end):
+            single.put_line(event.to_json(), event.timestamp)
+    assert batches.records_written == single.records_written > 0
+    assert same_files(tmp_path / "batches", tmp_path / "single")
+
+
+def test_the_size_limit_counts_utf8_bytes(tmp_path):
+    record = json.dumps({"name": "Müller" * 100}, ensure_ascii=False)  # 6 characters, 7 bytes each time
+    size = len(record.encode()) + 1
+    with LocalLakeSink(tmp_path, buffer_bytes=1024 * 1024, buffer_seconds=900) as sink:
+        sink.put_records([(1_759_316_280_000 + n, f"{n:08d}", record) for n in range(2000)])
+    per_file = [len(gzip.decompress(path.read_bytes())) for path in sink.files_written]
+    assert per_file[0] == -(-1024 * 1024 // size) * size  # the record that reaches 1 MiB closes the file
+    assert sum(per_file) == 2000 * size
+
+
+def test_files_are_plain_gzip_with_a_fixed_header(tmp_path):
+    with LocalLakeSink(tmp_path) as sink:
+        sink.put_line('{"n": 1}', MOMENT)
+    data = sink.files_written[0].read_bytes()
+    assert data[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no name, mtime 0
+    assert gzip.decompress(data) == b'{"n": 1}\n'
+
+
+def test_parallel_cuts_fall_at_a_quiet_hour():
+    start, end = datetime(2025, 10, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
+    cuts = pipeline.plan_cuts(start, end, 2)
+    assert cuts == sorted(cuts) and start < cuts[0] and cuts[-1] < end
+    assert len(cuts) + 1 >= 4 and all(b - a <= timedelta(days=8) for a, b in pairwise([start, *cuts, end]))
+    assert all(cut.hour == pipeline.QUIET_HOUR and cut.minute == 0 for cut in cuts)
+
+
+@pytest.mark.parametrize("buffer_seconds", [900, 60, 0])
+def test_parallel_generation_writes_the_serial_files(tmp_path, buffer_seconds):
+    start, end = datetime(2025, 10, 1, tzinfo=UTC), datetime(2025, 10, 5, 7, tzinfo=UTC)
+    serial = make_settings(tmp_path / "serial", lake_buffer_seconds=buffer_seconds)
+    parallel = dataclasses.replace(serial, lake_dir=tmp_path / "parallel" / "lake")
+    expected = pipeline.generate_to_lake(serial, start, end)
+    assert pipeline.generate_to_lake(parallel, start, end, workers=2) == expected
+    assert same_files(serial.lake_dir, parallel.lake_dir)
+    assert not list(parallel.lake_dir.rglob("*.tmp"))
+
+
+def test_parallel_chunks_cut_anywhere_still_write_the_serial_files(tmp_path, monkeypatch):
+    # Busy cuts (the gap comes hours later), cuts in one quiet stretch, a cut past the last gap.
+    start, end = datetime(2025, 10, 1, tzinfo=UTC), datetime(2025, 10, 4, tzinfo=UTC)
+    cuts = [
+        datetime(2025, 10, 1, 19, 7, tzinfo=UTC),
+        datetime(2025, 10, 2, 2, 0, tzinfo=UTC),
+        datetime(2025, 10, 2, 2, 1, tzinfo=UTC),
+        datetime(2025, 10, 2, 12, 30, tzinfo=UTC),
+        datetime(2025, 10, 3, 23, 59, tzinfo=UTC),
+    ]
+    monkeypatch.setattr(pipeline, "plan_cuts", lambda *_: cuts)
+    serial = make_settings(tmp_path / "serial")
+    parallel = dataclasses.replace(serial, lake_dir=tmp_path / "parallel" / "lake")
+    expected = pipeline.generate_to_lake(serial, start, end)
+    assert pipeline.generate_to_lake(parallel, start, end, workers=3) == expected
+    assert same_files(serial.lake_dir, parallel.lake_dir)

@@ -6,10 +6,13 @@ with the same seed sees the same products and the same people.
 
 from __future__ import annotations
 
+import json
 import random
 import unicodedata
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import accumulate
 
 CUSTOMER_COUNT = 2000
@@ -174,16 +177,37 @@ class Customer:
         }
 
 
+def _compact_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class Catalog:
-    """Products and customers, with the cumulative weights the generator draws by."""
+    """Products and customers, with the cumulative weights the generator draws by.
+
+    It also holds each customer and product already serialised as compact JSON:
+    they are the same in every event, so the generator pastes them in instead of
+    encoding them again for each of millions of events.
+    """
 
     products: tuple[Product, ...]
     customers: tuple[Customer, ...]
     customer_cum_weights: tuple[float, ...]
+    product_json: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    customer_json: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # object.__setattr__: the dataclass is frozen, these are derived once here.
+        object.__setattr__(self, "product_json", tuple(_compact_json(p.as_json()) for p in self.products))
+        object.__setattr__(self, "customer_json", tuple(_compact_json(c.as_json()) for c in self.customers))
+
+    def pick_customer_index(self, rng: random.Random) -> int:
+        """Index of a customer drawn by weight (what random.choices does, without its per-call lists)."""
+        cum = self.customer_cum_weights
+        return bisect_right(cum, rng.random() * cum[-1], 0, len(cum) - 1)
 
     def pick_customer(self, rng: random.Random) -> Customer:
-        return rng.choices(self.customers, cum_weights=self.customer_cum_weights)[0]
+        return self.customers[self.pick_customer_index(rng)]
 
 
 def _ascii(text: str) -> str:
@@ -205,7 +229,7 @@ def build_products(seed: int) -> tuple[Product, ...]:
 def build_customers(seed: int, count: int = CUSTOMER_COUNT) -> tuple[tuple[Customer, ...], tuple[float, ...]]:
     rng = random.Random(f"{seed}:customers")
     country_codes = [code for code, _ in COUNTRIES]
-    country_weights = [weight for _, weight in COUNTRIES]
+    country_cum = list(accumulate(weight for _, weight in COUNTRIES))
     customers, weights = [], []
     for number in range(1, count + 1):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -216,7 +240,8 @@ def build_customers(seed: int, count: int = CUSTOMER_COUNT) -> tuple[tuple[Custo
                 first_name=first,
                 last_name=last,
                 email=_ascii(f"{first}.{last}.{number}@example.com").lower(),
-                country=rng.choices(country_codes, weights=country_weights)[0],
+                # The draw random.choices(weights=...) makes, without building its lists each time.
+                country=country_codes[bisect_right(country_cum, rng.random() * country_cum[-1], 0, len(COUNTRIES) - 1)],
                 signup_date=signup.isoformat(),
             )
         )
@@ -226,6 +251,8 @@ def build_customers(seed: int, count: int = CUSTOMER_COUNT) -> tuple[tuple[Custo
     return tuple(customers), tuple(accumulate(weights))
 
 
+@lru_cache(maxsize=8)
 def build_catalog(seed: int) -> Catalog:
+    """The catalog of a seed. Cached: it is immutable, and every window of a run needs the same one."""
     customers, cum_weights = build_customers(seed)
     return Catalog(build_products(seed), customers, cum_weights)

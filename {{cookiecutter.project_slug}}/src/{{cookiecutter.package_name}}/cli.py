@@ -39,7 +39,16 @@ def _done(started: float, text: str = "") -> None:
     click.echo(f"      done in {time.monotonic() - started:.1f} s{'  ' + text if text else ''}")
 
 
-def _generate(settings: Settings, start: datetime, end: datetime) -> None:
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes that generate in parallel; the lake files are the same as with 1.",
+)
+
+
+def _generate(settings: Settings, start: datetime, end: datetime, workers: int = 1) -> None:
     total_hours = max(1, int((end - start).total_seconds() // 3600))
     with click.progressbar(length=total_hours, label="      events", show_pos=True, width=30) as bar:
         last_hour = 0
@@ -51,7 +60,7 @@ def _generate(settings: Settings, start: datetime, end: datetime) -> None:
                 bar.update(hour - last_hour)
                 last_hour = hour
 
-        result = generate_to_lake(settings, start, end, on_progress=advance)
+        result = generate_to_lake(settings, start, end, on_progress=advance, workers=workers)
         bar.update(total_hours - last_hour)
     click.echo(f"      {result.events:,} events in {result.files:,} files under {settings.lake_dir / LAKE_PREFIX}")
 
@@ -76,9 +85,10 @@ def main() -> None:
     show_default=True,
     help="End of the window, exclusive (UTC).",
 )
-def generate(start: datetime, end: datetime) -> None:
+@WORKERS
+def generate(start: datetime, end: datetime, workers: int) -> None:
     """Generate the events of a time window into the local lake (same window, same files)."""
-    _generate(Settings.from_env(), _utc(start), _utc(end))
+    _generate(Settings.from_env(), _utc(start), _utc(end), workers)
 
 
 @main.command()
@@ -101,11 +111,22 @@ def kpis() -> None:
 
 @main.command()
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="Length of the window.")
-def bench(days: int) -> None:
-    """Measure each step (events/s, seconds, peak memory) on a window in a temporary folder."""
+@click.option(
+    "--workers",
+    type=click.IntRange(2, 64),
+    default=None,
+    help="Processes of the parallel lake run  [default: the CPUs, 2 to 4].",
+)
+@click.option("--skip-warehouse", is_flag=True, help="Measure the generator and the lake only, not the dbt steps.")
+@click.option("--repeat", type=click.IntRange(1, 50), default=5, show_default=True, help="Runs per figure, best kept.")
+def bench(days: int, workers: int | None, skip_warehouse: bool, repeat: int) -> None:
+    """Measure each step (events/s, seconds, peak memory) on a window in a temporary folder.
+
+    The figures are also written to data/bench/<UTC time>-<days>d.json.
+    """
     from .bench import run_bench
 
-    rows = run_bench(Settings.from_env(), days)
+    rows = run_bench(Settings.from_env(), days, workers=workers, warehouse=not skip_warehouse, repeat=repeat)
     width = max(len(label) for label, _ in rows)
     click.echo("\n".join(f"{label:<{width}}  {value}" for label, value in rows))
 
