@@ -19,6 +19,8 @@ ANSWERS = {"package_name": {{ cookiecutter.package_name | tojson }}, "project_sl
 PACKAGE_DIR = f"src/{ANSWERS['package_name']}"
 INCLUDE_AWS = {{ "True" if cookiecutter.include_aws else "False" }}
 INCLUDE_NOTEBOOKS = {{ "True" if cookiecutter.include_notebooks else "False" }}
+INCLUDE_AIRFLOW = {{ "True" if cookiecutter.include_airflow else "False" }}
+INCLUDE_DASHBOARD = {{ "True" if cookiecutter.include_dashboard else "False" }}
 
 
 def remove(*relative_paths: str) -> None:
@@ -63,6 +65,16 @@ def remove_aws() -> None:
     )
 
 
+def remove_airflow() -> None:
+    """Without Airflow the same steps run from make and the CLI; the dbt graph reader serves only the DAGs."""
+    tests = [str(p.relative_to(PROJECT_DIR)) for p in (PROJECT_DIR / "tests").glob("test_airflow*.py")]
+    remove("airflow", f"{PACKAGE_DIR}/dbt_graph.py", "tests/test_dbt_graph.py", *tests)
+
+
+def remove_dashboard() -> None:
+    remove("dashboard", *(str(p.relative_to(PROJECT_DIR)) for p in (PROJECT_DIR / "tests").glob("test_dashboard*.py")))
+
+
 def relock() -> None:
     """The shipped uv.lock matches the default answers; re-resolve it when dependencies were pruned."""
     uv = shutil.which("uv")
@@ -92,7 +104,11 @@ def main() -> int:
         add_notebooks()
     else:
         remove_notebooks()
-    if not (INCLUDE_AWS and INCLUDE_NOTEBOOKS):
+    if not INCLUDE_AIRFLOW:
+        remove_airflow()
+    if not INCLUDE_DASHBOARD:
+        remove_dashboard()
+    if not (INCLUDE_AWS and INCLUDE_NOTEBOOKS and INCLUDE_AIRFLOW and INCLUDE_DASHBOARD):
         relock()
     print_next_steps()
     return 0

@@ -41,9 +41,15 @@ def test_no_template_syntax_survives(baked):
 
 def test_dbt_templating_arrives_intact(baked):
     _, project = baked
-    for folder in ("dbt/models", "dbt/macros", "dbt/tests"):
-        comparison = filecmp.dircmp(TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / folder, project / folder)
-        assert not comparison.diff_files and not comparison.left_only, folder
+    for folder in ("dbt/models", "dbt/macros", "dbt/tests", "dbt/snapshots"):
+        source = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / folder
+        copied = sorted(path.relative_to(source) for path in source.rglob("*") if path.is_file())
+        assert copied, folder
+        assert (
+            sorted(path.relative_to(project / folder) for path in (project / folder).rglob("*") if path.is_file())
+            == copied
+        )
+        assert all(filecmp.cmp(source / name, project / folder / name, shallow=False) for name in copied), folder
     stg_events = (project / "dbt/models/staging/stg_events.sql").read_text()
     assert "{{\n    config(" in stg_events and "{{ source('raw', 'raw_events') }}" in stg_events
     assert "{% macro copy_into_raw_events() %}" in (project / "dbt/macros/load/copy_into_raw_events.sql").read_text()
@@ -129,8 +135,36 @@ def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
             assert not re.search(r"boto3|moto|cfn-lint|deploy-aws|destroy-aws|handler\.py|infra/aws", text), name
         for path in package.glob("*.py"):
             assert not re.search(r"^from \.(handler|aws_sinks|deploy) import", path.read_text(), re.MULTILINE), path
+        for path in (project / "airflow").rglob("*.py"):  # the DAGs keep only their local sensor
+            assert not re.search(r"S3KeySensor|amazon|aws_default|boto3", path.read_text()), path
         # boto3 itself stays: the Snowflake connector depends on it.
         assert '[[package]]\nname = "moto"' not in lock and '[[package]]\nname = "cfn-lint"' not in lock
+
+    _check_optional_part(answers, project, "airflow", "airflow/dags", r"airflow", "apache-airflow")
+    _check_optional_part(
+        answers, project, "dashboard", "dashboard", r"streamlit|dashboard/|make dashboard|DASHBOARD_", "streamlit"
+    )
+
+
+def _check_optional_part(answers, project, part, folder, mention, locked_package):
+    """An optional part brings its folder, make target, tests and dependency; switched off, it leaves no trace."""
+    toggle, target = f"include_{part}", part
+    shared_files = {name: (project / name).read_text() for name in ("Makefile", "README.md", "pyproject.toml")}
+    lock = (project / "uv.lock").read_text()
+    tests = sorted(p.name for p in (project / "tests").glob(f"test_{target}*.py"))
+    if answers.get(toggle, True):
+        assert any((project / folder).glob("*.py")), folder
+        assert tests, f"no tests/test_{target}*.py"
+        assert f"\n{target}:" in shared_files["Makefile"]
+        assert f'[[package]]\nname = "{locked_package}"' in lock
+    else:
+        assert not (project / target).exists() and tests == []
+        for name, text in shared_files.items():
+            assert not re.search(mention, text, re.IGNORECASE), name
+        for path, text in text_files(project):
+            if path.name != "uv.lock":
+                assert not re.search(mention, text, re.IGNORECASE), path.relative_to(project)
+        assert f'[[package]]\nname = "{locked_package}"' not in lock
 
 
 def test_the_shipped_lock_matches_the_default_pyproject(tmp_path):

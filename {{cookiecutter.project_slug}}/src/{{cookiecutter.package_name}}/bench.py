@@ -15,32 +15,54 @@ to data/bench/<UTC time>-<days>d.json, so runs can be compared later:
 - peak memory: the largest Python heap while generating 1 day, and the whole
   window, into the lake: about equal, because events stream;
 - the warehouse steps (dbt load, build, incremental re-run), unless skipped.
+
+    make bench EVENTS=10M       # the warehouse at scale (run_warehouse_bench)
+
+The warehouse-scale run puts about EVENTS events in a lake and measures what a
+warehouse meets every hour: the load (events/s), a full `dbt build`, then one
+new hour of events loaded and built incrementally, with the peak memory of dbt
+under the DuckDB memory limit of the profile. One shop makes about 2,000 events
+a day, so the lake holds the traffic of many shops (seeds seed, seed + 1, ...)
+delivered through a few Firehose streams: the files are as large and as many
+as one busy shop's would be.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import filecmp
+import heapq
+import itertools
 import json
+import multiprocessing
 import os
 import platform
+import re
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .catalog import build_catalog
-from .generator import iter_events
-from .lake import GZIP_LEVEL, list_lake_files
+from .errors import PipelineError
+from .generator import HOUR_MS, iter_event_lines, iter_events
+from .lake import DELIVERY_STREAM, GZIP_LEVEL, LocalLakeSink, list_lake_files
 from .pipeline import DEMO_START, generate_to_lake
 from .settings import Settings
 from .warehouse import build_models, load_lake
 
 BENCH_DIR = Path("data") / "bench"  # under the project folder
 BENCH_FORMAT = 1  # bump when a key changes meaning
+# The warehouse-scale run: its window, and the targets its figures are compared with.
+SCALE_DAYS = 30
+TARGET_LOAD_EVENTS_PER_SECOND = 500_000
+TARGET_INCREMENTAL_SHARE = 0.10  # of the full build's time
+TARGET_PEAK_MIB = 4 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,13 +71,17 @@ class Timing:
     user_seconds: float  # CPU time of this process (children excluded)
     system_seconds: float  # of which in the kernel: mostly the file system
     result: object
+    # CPU time of the child processes the step waited for (dbt): on a busy machine, a
+    # figure that other work does not inflate, unlike the wall time.
+    children_cpu_seconds: float = 0.0
 
 
 def _timed(step: Callable[[], object]) -> Timing:
     before, started = os.times(), time.perf_counter()
     result = step()
     seconds, after = time.perf_counter() - started, os.times()
-    return Timing(seconds, after.user - before.user, after.system - before.system, result)
+    children = after.children_user + after.children_system - before.children_user - before.children_system
+    return Timing(seconds, after.user - before.user, after.system - before.system, result, children)
 
 
 def _best(step: Callable[[int], object], repeat: int) -> Timing:
@@ -175,6 +201,15 @@ def run_bench(
         "peak_rss_mib_process": _peak_mib(resource.RUSAGE_SELF),
         "peak_rss_mib_children": _peak_mib(resource.RUSAGE_CHILDREN),
     }
+{%- if cookiecutter.include_airflow %}
+    if warehouse:
+        # The Airflow DAG folder's parse time, in a fresh interpreter: airflow/parse_time.py prints it as JSON.
+        script = settings.project_dir / "airflow" / "parse_time.py"
+        parsed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+        if parsed.returncode != 0:
+            raise PipelineError(f"{script} failed: {parsed.stderr.strip()[-300:]}")
+        figures |= json.loads(parsed.stdout.strip().splitlines()[-1])
+{%- endif %}
     output = Path(output_dir) if output_dir else settings.project_dir / BENCH_DIR
     output.mkdir(parents=True, exist_ok=True)
     path = output / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{days}d.json"
@@ -206,9 +241,211 @@ def run_bench(
             ("dbt build, incremental re-run", f"{rebuild.seconds:.2f} s"),
             ("ratio re-run / first build", f"{rebuild.seconds / build.seconds:.2f}x"),
         ]
+{%- if cookiecutter.include_airflow %}
+    if "dag_folder_parse_seconds" in figures:
+        rows.append(
+            (
+                "Airflow DAG folder parse",
+                f"{figures['dag_folder_parse_seconds']:.2f} s (target < 2 s) "
+                f"beyond Airflow's own import, {figures['airflow_import_seconds']:.1f} s",
+            )
+        )
+{%- endif %}
     rows += [
         ("peak memory, this process", f"{figures['peak_rss_mib_process']:.0f} MiB"),
         ("peak memory, largest child (dbt, workers)", f"{figures['peak_rss_mib_children']:.0f} MiB"),
         ("figures written to", str(path)),
     ]
     return rows
+
+
+def parse_count(text: str) -> int:
+    """'10M' -> 10,000,000; '250k' -> 250,000; '12345' -> 12,345."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", text)
+    if not match:
+        raise PipelineError(f"EVENTS must be a count such as 10M, 500k or 20000, got {text!r}")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    count = int(number * {"": 1, "k": 1_000, "m": 1_000_000}[unit])
+    if count < 1:
+        raise PipelineError(f"EVENTS must be at least 1, got {text!r}")
+    return count
+
+
+def _merged_hours(seeds: Sequence[int], start: datetime, end: datetime) -> Iterator[list[tuple[int, str, str]]]:
+    """The events of several shops, one sorted list per clock hour, as one stream would receive them."""
+    streams = [iter_event_lines(seed, start, end, build_catalog(seed)) for seed in seeds]
+    hours = heapq.merge(*streams, key=lambda batch: batch[0][0] // HOUR_MS)
+    for _, batches in itertools.groupby(hours, key=lambda batch: batch[0][0] // HOUR_MS):
+        merged = [record for batch in batches for record in batch]
+        merged.sort()
+        yield merged
+
+
+def _deliver_shops(job: tuple[Settings, tuple[int, ...], datetime, datetime, str]) -> tuple[int, int]:
+    """Deliver the shops' events of [start, end) through one stream; returns (events, files)."""
+    settings, seeds, start, end, stream_name = job
+    sink = LocalLakeSink(
+        settings.lake_dir,
+        buffer_bytes=settings.lake_buffer_mib * 1024 * 1024,
+        buffer_seconds=settings.lake_buffer_seconds,
+        stream_name=stream_name,
+        keep_paths=False,
+    )
+    with sink:
+        for records in _merged_hours(seeds, start, end):
+            sink.put_records(records)
+    return sink.records_written, sink.file_count
+
+
+def deliver_shops(settings: Settings, shops: int, start: datetime, end: datetime, streams: int = 1) -> tuple[int, int]:
+    """The events of `shops` shops (seeds settings.seed, + 1, ...) into the lake, through `streams`
+    delivery streams written in parallel processes; returns (events, files)."""
+    seeds = range(settings.seed, settings.seed + shops)
+    streams = max(1, min(streams, shops))
+    jobs = [
+        (settings, tuple(seeds[number::streams]), start, end, f"{DELIVERY_STREAM}-{number + 1}")
+        for number in range(streams)
+    ]
+    if streams == 1:
+        results = [_deliver_shops(jobs[0])]
+    else:
+        with multiprocessing.get_context("spawn").Pool(streams) as pool:
+            results = pool.map(_deliver_shops, jobs)
+    return sum(events for events, _ in results), sum(files for _, files in results)
+
+
+def dbt_memory_limit(settings: Settings) -> str:
+    """The DuckDB memory limit dbt's connection runs with: the profile's `memory_limit` setting,
+    or DuckDB's default (80% of the RAM) when the profile sets none."""
+    dbt = Path(sys.executable).with_name("dbt")
+    query = "select current_setting('memory_limit') as memory_limit"
+    env = {**os.environ, "WAREHOUSE_PATH": str(settings.warehouse_path), "DBT_TARGET": settings.dbt_target}
+    result = subprocess.run(
+        [str(dbt), "show", "--inline", query, "--output", "json", "--quiet"]
+        + ["--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir)],
+        env=env,
+        cwd=settings.dbt_dir,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise PipelineError(f"dbt show could not read the memory limit: {(result.stdout + result.stderr)[-300:]}")
+    return json.loads(result.stdout)["show"][0]["memory_limit"]
+
+
+def _mib(duckdb_size: str) -> float:
+    """DuckDB's '3.7 GiB' / '4.0 GB' / '512.0 MiB' as MiB."""
+    number, unit = duckdb_size.split()
+    factor = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024**2, "KB": 1e3 / 2**20, "MB": 1e6 / 2**20}
+    factor |= {"GB": 1e9 / 2**20, "TB": 1e12 / 2**20}
+    return float(number) * factor[unit]
+
+
+def run_warehouse_bench(
+    settings: Settings,
+    events: int,
+    *,
+    days: int = SCALE_DAYS,
+    workers: int | None = None,
+    scratch_dir: Path | None = None,
+    output_dir: Path | None = None,
+) -> list[tuple[str, str]]:
+    """About `events` events in a temporary lake: time the load, a full dbt build, and one new hour
+    loaded and built incrementally; return (figure, value) rows and write them as JSON."""
+    workers = workers or default_workers()
+    start, end = DEMO_START, DEMO_START + timedelta(days=days)
+    one_shop = sum(len(batch) for batch in iter_event_lines(settings.seed, start, end, build_catalog(settings.seed)))
+    shops = max(1, round(events / one_shop))
+    with tempfile.TemporaryDirectory(prefix="bench-warehouse-", dir=scratch_dir) as scratch:
+        run = dataclasses.replace(
+            settings,
+            lake_dir=Path(scratch) / "lake",
+            warehouse_path=Path(scratch) / "warehouse.duckdb",
+            dbt_target="local",
+        )
+        lake = _timed(lambda: deliver_shops(run, shops, start, end, streams=workers))
+        load = _timed(lambda: load_lake(run))
+        build = _timed(lambda: build_models(run))
+        new_hour = _timed(lambda: deliver_shops(run, shops, end, end + timedelta(hours=1), streams=workers))
+        load_hour = _timed(lambda: load_lake(run))
+        incremental = _timed(lambda: build_models(run))
+        memory_limit = dbt_memory_limit(run)
+        warehouse_mib = run.warehouse_path.stat().st_size / 1024 / 1024
+    lake_events, lake_files = lake.result
+    hour_events, hour_files = new_hour.result
+    peak_mib = _peak_mib(resource.RUSAGE_CHILDREN)
+    load_rate = lake_events / load.seconds
+    incremental_share = incremental.seconds / build.seconds
+    figures = {
+        "bench_format": BENCH_FORMAT,
+        "kind": "warehouse",
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seed": settings.seed,
+        "shops": shops,
+        "days": days,
+        "window_start": start.isoformat(),
+        "window_end": end.isoformat(),
+        "events_requested": events,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "lake_events": lake_events,
+        "lake_files": lake_files,
+        "lake_streams": workers,
+        "lake_seconds": lake.seconds,
+        "load_seconds": load.seconds,
+        "load_cpu_seconds": load.children_cpu_seconds,
+        "load_events_per_second": load_rate,
+        "dbt_build_seconds": build.seconds,
+        "dbt_build_cpu_seconds": build.children_cpu_seconds,
+        "new_hour_events": hour_events,
+        "new_hour_files": hour_files,
+        "new_hour_load_seconds": load_hour.seconds,
+        "dbt_incremental_seconds": incremental.seconds,
+        "dbt_incremental_cpu_seconds": incremental.children_cpu_seconds,
+        "load_average_1min_at_end": os.getloadavg()[0],
+        "incremental_share_of_full_build": incremental_share,
+        "incremental_share_of_full_build_cpu": incremental.children_cpu_seconds / build.children_cpu_seconds,
+        "warehouse_file_mib": warehouse_mib,
+        "duckdb_memory_limit": memory_limit,
+        "peak_rss_mib_children": peak_mib,
+        "target_load_events_per_second": TARGET_LOAD_EVENTS_PER_SECOND,
+        "target_incremental_share": TARGET_INCREMENTAL_SHARE,
+        "target_peak_mib": TARGET_PEAK_MIB,
+        "load_target_met": load_rate >= TARGET_LOAD_EVENTS_PER_SECOND,
+        "incremental_target_met": incremental_share <= TARGET_INCREMENTAL_SHARE,
+        "memory_target_met": peak_mib <= TARGET_PEAK_MIB and _mib(memory_limit) <= TARGET_PEAK_MIB,
+    }
+    output = Path(output_dir) if output_dir else settings.project_dir / BENCH_DIR
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-warehouse-{lake_events}.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+
+    def verdict(met: bool) -> str:
+        return "target met" if met else "target MISSED"
+
+    return [
+        ("window", f"{days} days from {start:%Y-%m-%d}, {shops} shops (seeds from {settings.seed})"),
+        ("lake", f"{lake_events:,} events in {lake_files:,} files through {workers} streams, {lake.seconds:.1f} s"),
+        (
+            "load (dbt run-operation)",
+            f"{load.seconds:.2f} s  ({load_rate:,.0f} events/s; target >= {TARGET_LOAD_EVENTS_PER_SECOND:,}: "
+            f"{verdict(figures['load_target_met'])})",
+        ),
+        ("load, CPU time of dbt", f"{load.children_cpu_seconds:.2f} s (other work on the machine adds none)"),
+        ("dbt build, full", f"{build.seconds:.2f} s  (CPU {build.children_cpu_seconds:.2f} s)"),
+        ("one new hour", f"{hour_events:,} events in {hour_files:,} files, loaded in {load_hour.seconds:.2f} s"),
+        ("dbt build, incremental", f"{incremental.seconds:.2f} s  (CPU {incremental.children_cpu_seconds:.2f} s)"),
+        (
+            "ratio incremental / full",
+            f"{incremental_share:.1%}, by CPU time {figures['incremental_share_of_full_build_cpu']:.1%}  "
+            f"(target <= {TARGET_INCREMENTAL_SHARE:.0%}: {verdict(figures['incremental_target_met'])})",
+        ),
+        (
+            "peak memory, largest child process (dbt)",
+            f"{peak_mib:,.0f} MiB with DuckDB memory_limit {memory_limit}  "
+            f"(target <= {TARGET_PEAK_MIB:,} MiB: {verdict(figures['memory_target_met'])})",
+        ),
+        ("warehouse file", f"{warehouse_mib:,.0f} MiB"),
+        ("figures written to", str(path)),
+    ]

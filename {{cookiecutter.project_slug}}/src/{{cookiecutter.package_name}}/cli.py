@@ -5,6 +5,7 @@
 {{ cookiecutter.project_slug }} transform
 {{ cookiecutter.project_slug }} kpis
 {{ cookiecutter.project_slug }} demo
+{{ cookiecutter.project_slug }} snowflake-setup
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import click
+from click.core import ParameterSource
 
 from .delivery import DeliveryPolicy
 from .errors import PipelineError
@@ -98,9 +100,10 @@ def load() -> None:
 
 
 @main.command()
-def transform() -> None:
+@click.option("--full-refresh", is_flag=True, help="Rebuild the incremental models from the whole raw table.")
+def transform(full_refresh: bool) -> None:
     """Build and test every dbt model (dbt build)."""
-    build_models(Settings.from_env())
+    build_models(Settings.from_env(), full_refresh=full_refresh)
 
 
 @main.command()
@@ -119,16 +122,47 @@ def kpis() -> None:
 )
 @click.option("--skip-warehouse", is_flag=True, help="Measure the generator and the lake only, not the dbt steps.")
 @click.option("--repeat", type=click.IntRange(1, 50), default=5, show_default=True, help="Runs per figure, best kept.")
-def bench(days: int, workers: int | None, skip_warehouse: bool, repeat: int) -> None:
+@click.option(
+    "--events",
+    default=None,
+    metavar="COUNT",
+    help="Instead: the warehouse at scale, about COUNT events (10M, 500k) over 30 days or --days: "
+    "load, full dbt build, one new hour built incrementally.",
+)
+def bench(days: int, workers: int | None, skip_warehouse: bool, repeat: int, events: str | None) -> None:
     """Measure each step (events/s, seconds, peak memory) on a window in a temporary folder.
 
-    The figures are also written to data/bench/<UTC time>-<days>d.json.
+    The figures are also written to data/bench/<UTC time>-<days>d.json
+    (with --events: data/bench/<UTC time>-warehouse-<events>.json).
     """
-    from .bench import run_bench
+    from .bench import SCALE_DAYS, parse_count, run_bench, run_warehouse_bench
 
-    rows = run_bench(Settings.from_env(), days, workers=workers, warehouse=not skip_warehouse, repeat=repeat)
+    settings = Settings.from_env()
+    if events is not None:
+        days_given = click.get_current_context().get_parameter_source("days") is not ParameterSource.DEFAULT
+        scale_days = days if days_given else SCALE_DAYS
+        rows = run_warehouse_bench(settings, parse_count(events), days=scale_days, workers=workers)
+    else:
+        rows = run_bench(settings, days, workers=workers, warehouse=not skip_warehouse, repeat=repeat)
     width = max(len(label) for label, _ in rows)
     click.echo("\n".join(f"{label:<{width}}  {value}" for label, value in rows))
+
+
+@main.command("snowflake-setup")
+@click.option(
+    "--with-snowpipe", is_flag=True, help="Also create the Snowpipe (06_snowpipe.sql), instead of the hourly COPY."
+)
+def snowflake_setup(with_snowpipe: bool) -> None:
+    """Run the Snowflake setup scripts of warehouse/snowflake/ in order (credentials from SNOWFLAKE_* variables)."""
+    from .snowflake_setup import connection_from_env, run_setup, setup_scripts
+
+    scripts = setup_scripts(Settings.from_env().project_dir, with_snowpipe)
+    params = connection_from_env()
+    click.echo(f"Setting up Snowflake account {params['account']} as {params['user']}:")
+    started = time.monotonic()
+    runs = run_setup(scripts, params, echo=click.echo)
+    statements = sum(run.statements for run in runs)
+    click.echo(f"Done: {len(runs)} scripts, {statements} statements in {time.monotonic() - started:.1f} s.")
 
 
 @main.command()
@@ -204,7 +238,8 @@ def demo() -> None:
     click.echo(
         f"\nWhere the data lives:\n"
         f"  lake       {settings.lake_dir / LAKE_PREFIX}  ({files:,} gzipped NDJSON files)\n"
-        f"  warehouse  {settings.warehouse_path}  (schemas raw, staging, intermediate, marts, analytics)\n"
+        f"  warehouse  {settings.warehouse_path}\n"
+        "             (schemas raw, staging, intermediate, marts, analytics, audit, snapshots)\n"
         f"\nPipeline finished in {time.monotonic() - overall:.0f} s."
     )
 

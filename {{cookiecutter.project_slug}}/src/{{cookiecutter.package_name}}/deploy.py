@@ -456,7 +456,7 @@ def deploy(
         print(f"  {name} = {value}")
     if not parameters.get("SnowflakeIamUserArn"):
         print(
-            "Next, for Snowflake: put SnowflakeRoleArn in warehouse/snowflake/03_storage_integration.sql, run it, "
+            "Next, for Snowflake: set SNOWFLAKE_STORAGE_AWS_ROLE_ARN to SnowflakeRoleArn, run `make snowflake-setup`, "
             "then `make deploy-aws SNOWFLAKE_IAM_USER_ARN=... SNOWFLAKE_EXTERNAL_ID=...` (README: Running on AWS)."
         )
     return outputs

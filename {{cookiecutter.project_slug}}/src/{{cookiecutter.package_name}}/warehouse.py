@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -46,9 +47,48 @@ def load_lake(settings: Settings) -> None:
     run_dbt(settings, "run-operation", "copy_into_raw_events")
 
 
-def build_models(settings: Settings) -> None:
-    """`dbt build`: every model in dependency order, each followed by its tests."""
-    run_dbt(settings, "build")
+def build_models(settings: Settings, full_refresh: bool = False) -> None:
+    """`dbt build`: every model in dependency order, each followed by its tests.
+
+    Incremental models (stg_events, dim_customers) process only what is new;
+    `full_refresh` rebuilds them from the whole raw table. On the local target,
+    raw events the incremental runs skipped (delivered later than the lookback)
+    are then named on one line.
+    """
+    run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
+    if settings.dbt_target == "local":
+        missing = missing_events(settings.warehouse_path)
+        if missing:
+            print(format_missing_events(missing), file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class MissingEvent:
+    event_id: str
+    event_type: str
+    event_timestamp: datetime
+    source_file: str
+
+
+def missing_events(warehouse_path: Path) -> list[MissingEvent]:
+    """Raw events absent from stg_events (the audit view audit_events_missing_from_staging), oldest first."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            "select event_id, event_type, event_timestamp, source_file "
+            "from audit.audit_events_missing_from_staging order by event_timestamp, event_id"
+        ).fetchall()
+    return [MissingEvent(*row) for row in rows]
+
+
+def format_missing_events(missing: list[MissingEvent], shown: int = 5) -> str:
+    named = ", ".join(
+        f"{event.event_id} ({event.event_type} at {event.event_timestamp:%Y-%m-%d %H:%M})" for event in missing[:shown]
+    )
+    more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    return (
+        f"Warning: {len(missing)} raw event(s) missing from stg_events, delivered later than its "
+        f"incremental lookback: {named}{more}. A full refresh recovers them (dbt build --full-refresh)."
+    )
 
 
 @dataclass(frozen=True)

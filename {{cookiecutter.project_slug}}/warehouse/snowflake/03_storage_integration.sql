@@ -1,22 +1,27 @@
 -- 3. The storage integration: Snowflake reads s3://{{ cookiecutter.s3_bucket_name }}/raw-events/
 --    by assuming an IAM role in your AWS account, with no keys stored anywhere.
+--    &{SNOWFLAKE_STORAGE_AWS_ROLE_ARN} is read from the environment by `make snowflake-setup`
+{%- if cookiecutter.include_aws %}
+--    (SnowSQL: -D SNOWFLAKE_STORAGE_AWS_ROLE_ARN=...): the SnowflakeRoleArn output of the
+--    AWS stack (infra/aws/stack.yaml), which `make deploy-aws` prints.
+{%- else %}
+--    (SnowSQL: -D SNOWFLAKE_STORAGE_AWS_ROLE_ARN=...): the ARN of the IAM role, in your
+--    AWS account, that may read the bucket and trusts Snowflake.
+{%- endif %}
+--    IF NOT EXISTS: replacing the integration would change its external id and break the
+--    role's trust policy; to point it at another role, use `alter storage integration`.
 use role accountadmin;
 
 create storage integration if not exists raw_events_s3
-    type = external_stage
-    storage_provider = 's3'
-    enabled = true
-{%- if cookiecutter.include_aws %}
-    -- The ARN of the IAM role that trusts Snowflake: the SnowflakeRoleArn output of the AWS stack
-    -- (infra/aws/stack.yaml), which `make deploy-aws` prints. Put it here before running this script.
-{%- else %}
-    -- The ARN of the IAM role that trusts Snowflake, in your AWS account.
-    -- Replace the account id and role name with yours before running this script.
-{%- endif %}
-    storage_aws_role_arn = 'arn:aws:iam::123456789012:role/{{ cookiecutter.project_slug }}-snowflake-s3-read'
-    storage_allowed_locations = ('s3://{{ cookiecutter.s3_bucket_name }}/');
+type = external_stage
+storage_provider = 's3'
+enabled = true
+storage_aws_role_arn = '&{SNOWFLAKE_STORAGE_AWS_ROLE_ARN}'
+storage_allowed_locations = ('s3://{{ cookiecutter.s3_bucket_name }}/raw-events/')
+comment = 'Firehose deliveries of {{ cookiecutter.project_slug }}';
 
-grant usage on integration raw_events_s3 to role {{ cookiecutter.snowflake_role }};
+-- The loader creates the stage on it (04_file_format_and_stage.sql).
+grant usage on integration raw_events_s3 to role loader;
 
 -- STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID below go into the IAM role's trust policy
 {%- if cookiecutter.include_aws %}

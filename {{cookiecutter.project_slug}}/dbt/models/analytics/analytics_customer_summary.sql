@@ -7,6 +7,9 @@
     where 5 is best: most recent, most revenue orders, most revenue. Ties are broken
     by the other measures and then customer_id, so the scores are reproducible on
     any warehouse.
+
+    favourite_category is the category the customer spent most on in revenue orders
+    (ties: more units, then the category name).
 */
 
 with
@@ -20,6 +23,27 @@ orders as (
 customers as (
 
     select * from {{ ref('dim_customers') }}
+
+),
+
+order_items as (
+
+    select * from {{ ref('fct_order_items') }}
+
+),
+
+favourite_categories as (
+
+    select
+        customer_id,
+        category as favourite_category
+    from order_items
+    where is_revenue
+    group by customer_id, category
+    qualify row_number() over (
+        partition by customer_id
+        order by sum(line_amount) desc, sum(quantity) desc, category
+    ) = 1
 
 ),
 
@@ -114,10 +138,13 @@ final as (
         segmented.f_score,
         segmented.m_score,
         segmented.rfm_score,
-        segmented.rfm_segment
+        segmented.rfm_segment,
+        favourite_categories.favourite_category
     from segmented
     inner join customers
         on segmented.customer_id = customers.customer_id
+    left join favourite_categories
+        on segmented.customer_id = favourite_categories.customer_id
 
 )
 

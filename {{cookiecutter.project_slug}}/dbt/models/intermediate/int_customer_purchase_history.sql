@@ -1,4 +1,5 @@
--- A view, not a table: one small aggregate per buyer, read only by dim_customers (a table).
+-- A view, not a table: one small aggregate per buyer, read only by dim_customers, which
+-- filters it to the customers it recomputes.
 {{ config(materialized='view') }}
 
 with

@@ -1,5 +1,5 @@
--- A view, not a table: a cheap aggregate of stg_events that only the marts (tables)
--- read, so it is always as fresh as staging and takes no storage or extra build step.
+-- A view, not a table: a cheap aggregate of stg_events, read by the KPIs and the
+-- dashboard, so it is always as fresh as staging and takes no storage or build step.
 {{ config(materialized='view') }}
 
 with

@@ -1,3 +1,13 @@
+/*
+    One row per order across its lifecycle: created -> paid -> fulfilled, or
+    cancelled (before or after payment). The pivot of the order's events into one
+    row (timestamps of each step, final status) is in int_order_lifecycle.
+
+    Revenue is recognised at payment: an order is revenue (is_revenue, net_revenue =
+    total_amount) once paid, stays revenue when fulfilled, and stops being revenue if
+    it is cancelled. Reports date it by order_created_at.
+*/
+
 with
 
 orders as (
@@ -19,6 +29,7 @@ final as (
         fulfilled_at,
         cancelled_at,
         order_status,
+        last_event_at as status_changed_at,
         payment_method,
         cancel_reason,
         carrier,

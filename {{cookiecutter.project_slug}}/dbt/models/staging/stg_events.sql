@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='event_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='merge',
         on_schema_change='fail'
     )
 }}
@@ -14,17 +14,18 @@
     event_id, from two files). The first-loaded copy wins (loaded_at, then
     source_file, then file_row_number).
 
-    Incremental runs reprocess only part of the raw table:
-      1. rows loaded since the last run (loaded_at > the max loaded_at in this table);
-      2. a 3-day lookback: rows whose event_timestamp is within 3 days of the latest
-         event_timestamp already in this table. Late events belong to that recent
-         window, and a row whose loaded_at is not after the watermark (a load that
-         committed while the previous run was reading, clock skew between loader
-         and warehouse) would otherwise be skipped for good. Widen it for later ones.
-    Every copy of each selected event_id is then read again, so the first-loaded copy
-    still wins when a duplicate arrives later. With delete+insert on event_id the
-    reprocessed events replace their earlier rows: a re-run never double counts.
-    `dbt build --full-refresh` rebuilds the table from the whole raw table.
+    Incremental runs reprocess a lookback window: every raw row whose event_timestamp
+    is at most `stg_events_lookback_days` (3, in dbt_project.yml) before the latest
+    event_timestamp already in this table. That window holds the new events and the
+    late ones (an event delivered two days after it happened), and every copy of each
+    of them, since the copies of an event share its timestamp: the first-loaded copy
+    still wins when a duplicate arrives later. The rows are merged on event_id, so a
+    re-run or a redelivered file never counts an event twice.
+
+    An event that arrives later than the lookback is skipped by incremental runs. It
+    is not lost silently: audit_events_missing_from_staging lists it, a warn-severity
+    test names the count in `dbt build`, and `dbt build --full-refresh` (which reads
+    the whole raw table) recovers it. Widen the lookback if your events come later.
 */
 
 with
@@ -35,10 +36,36 @@ raw_events as (
         event,
         source_file,
         file_row_number,
-        loaded_at
+        loaded_at,
+        -- read first: an incremental run filters on it before unpacking anything else
+        {{ json_field('event', 'event_timestamp', 'timestamp') }} as event_timestamp
     from {{ source('raw', 'raw_events') }}
 
 ),
+
+{% if is_incremental() %}
+
+lookback as (
+
+    -- Where this run starts reprocessing; null when the table is empty (then everything is read).
+    select
+        {{ dbt.dateadd('day', -var('stg_events_lookback_days'), 'max(event_timestamp)') }} as reprocess_from
+    from {{ this }}
+
+),
+
+raw_events_in_window as (
+
+    select raw_events.*
+    from raw_events
+    cross join lookback
+    where
+        lookback.reprocess_from is null
+        or raw_events.event_timestamp >= lookback.reprocess_from
+
+),
+
+{% endif %}
 
 parsed as (
 
@@ -46,7 +73,7 @@ parsed as (
         -- event
         {{ json_field('raw_events.event', 'event_id', 'varchar') }} as event_id,
         {{ json_field('raw_events.event', 'event_type', 'varchar') }} as event_type,
-        {{ json_field('raw_events.event', 'event_timestamp', 'timestamp') }} as event_timestamp,
+        raw_events.event_timestamp,
         {{ json_field('raw_events.event', 'session_id', 'varchar') }} as session_id,
 
         -- customer (as of the event)
@@ -98,46 +125,17 @@ parsed as (
         raw_events.file_row_number,
         raw_events.loaded_at
 
-    from raw_events
+    from {{ 'raw_events_in_window' if is_incremental() else 'raw_events' }} as raw_events
 
 ),
-
-{% if is_incremental() %}
-
-current_state as (
-
-    select
-        max(loaded_at) as max_loaded_at,
-        {{ dbt.dateadd('day', -3, 'max(event_timestamp)') }} as lookback_from
-    from {{ this }}
-
-),
-
-events_to_process as (
-
-    select distinct parsed.event_id
-    from parsed
-    cross join current_state
-    where
-        current_state.max_loaded_at is null
-        or parsed.loaded_at > current_state.max_loaded_at
-        or parsed.event_timestamp >= current_state.lookback_from
-
-),
-
-{% endif %}
 
 deduplicated as (
 
-    select parsed.*
+    select *
     from parsed
-    {% if is_incremental() %}
-        inner join events_to_process
-            on parsed.event_id = events_to_process.event_id
-    {% endif %}
     qualify row_number() over (
-        partition by parsed.event_id
-        order by parsed.loaded_at, parsed.source_file, parsed.file_row_number
+        partition by event_id
+        order by loaded_at, source_file, file_row_number
     ) = 1
 
 )

@@ -1,0 +1,102 @@
+"""
+### Transform: every dbt model, in dbt's dependency order, with its tests
+
+Runs when new raw events have landed (the asset `raw.raw_events`), not on a clock.
+
+1. **plan_builds** runs `dbt parse` and reads the manifest, so a model added to
+   `dbt/models/` is picked up by the next run. It sorts the models (and the
+   snapshots and seeds, which `dbt build` builds too) into generations:
+   generation 1 reads only sources; every model of generation n + 1 selects only
+   from models of generations 1 to n.
+2. **build_generation_1** to **build_generation_8**: one task per generation, each
+   mapped (`.expand()`) over that generation's models (handed over by
+   **steps_of_generation_n**), one instance per model, labelled with its name.
+   Each instance runs `dbt build --select <model> <its tests>`: the model, then
+   its tests. A generation starts only when the one before it has succeeded, so
+   a model never starts before its parents have finished, and a failing model or
+   test stops everything after it. The models of one generation run in parallel
+   as far as the warehouse pool allows (1 slot on DuckDB). Generations the graph
+   does not reach are skipped (a deeper graph fails the plan with a clear error).
+3. **run_quality_checks** runs `dbt source freshness` (the raw table was loaded
+   recently) and the tests no single model completes (tests on the sources, and
+   tests across two models of one generation); its success updates the asset
+   `analytics`, so dashboards only ever refresh from checked tables.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import dag, get_current_context, task
+from pipeline_common import ANALYTICS, DEFAULT_ARGS, RAW_EVENTS, START_DATE, WAREHOUSE_POOL
+
+# Task slots for the generations of the dbt graph (the project has 5 today).
+MAX_GENERATIONS = 8
+
+
+@dag(
+    schedule=[RAW_EVENTS],
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=2),
+    default_args=DEFAULT_ARGS,
+    tags=["transformation", "dbt", "warehouse"],
+    doc_md=__doc__,
+)
+def transform_dbt_models():
+    @task(multiple_outputs=True)
+    def plan_builds() -> dict[str, list]:
+        """dbt parse, then the nodes of each generation with their tests, and the tests left for the end."""
+        from {{ cookiecutter.package_name }}.dbt_graph import parse_and_plan
+        from {{ cookiecutter.package_name }}.errors import PipelineError
+        from {{ cookiecutter.package_name }}.settings import Settings
+
+        plan = parse_and_plan(Settings.from_env())
+        if len(plan.generations) > MAX_GENERATIONS:
+            raise PipelineError(
+                f"the dbt graph has {len(plan.generations)} generations; raise MAX_GENERATIONS "
+                f"(now {MAX_GENERATIONS}) in {__file__}"
+            )
+        generations = [[{"name": step.name, "tests": list(step.tests)} for step in steps] for steps in plan.generations]
+        return {"generations": generations, "final_tests": list(plan.final_tests)}
+
+    # Airflow maps only over a task's whole return value: each generation's list comes from a task of its own.
+    @task
+    def steps_of_generation(generations: list[list[dict]], number: int) -> list[dict]:
+        """The steps of one generation (none if the graph is shallower)."""
+        return generations[number - 1] if number <= len(generations) else []
+
+    # Each mapped instance is labelled with its node in the UI (and in the task instance's rendered_map_index).
+    @task(pool=WAREHOUSE_POOL, trigger_rule="none_failed", map_index_template={% raw %}"{{ node }}"{% endraw %})
+    def build_node(step: dict) -> None:
+        """dbt build --select <model, snapshot or seed> <its tests>."""
+        from {{ cookiecutter.package_name }}.dbt_graph import BuildStep, build_step
+        from {{ cookiecutter.package_name }}.settings import Settings
+
+        get_current_context()["node"] = step["name"]
+        build_step(Settings.from_env(), BuildStep(step["name"], tuple(step["tests"])))
+
+    @task(pool=WAREHOUSE_POOL, trigger_rule="none_failed", outlets=[ANALYTICS])
+    def run_quality_checks(tests: list[str]) -> None:
+        """dbt source freshness, then dbt test of the tests no single step completes."""
+        from {{ cookiecutter.package_name }}.dbt_graph import run_final_tests
+        from {{ cookiecutter.package_name }}.settings import Settings
+        from {{ cookiecutter.package_name }}.warehouse import run_dbt
+
+        settings = Settings.from_env()
+        run_dbt(settings, "source", "freshness")
+        run_final_tests(settings, tests)
+
+    plan = plan_builds()
+    previous = plan
+    for number in range(1, MAX_GENERATIONS + 1):
+        # none_failed: a generation runs after one that was skipped (empty), never after one that failed.
+        steps = steps_of_generation.override(task_id=f"steps_of_generation_{number}")(plan["generations"], number)
+        generation = build_node.override(task_id=f"build_generation_{number}").expand(step=steps)
+        previous >> generation
+        previous = generation
+    previous >> run_quality_checks(plan["final_tests"])
+
+
+transform_dbt_models()

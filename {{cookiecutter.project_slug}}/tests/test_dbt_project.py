@@ -1,0 +1,76 @@
+"""The dbt project's own artefacts on the local target: docs, source freshness, the order status snapshot."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import shutil
+
+import duckdb
+
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.warehouse import run_dbt
+
+MODELS = {
+    "stg_events",
+    "int_session_events",
+    "int_order_lifecycle",
+    "int_order_items_flattened",
+    "int_customer_purchase_history",
+    "dim_customers",
+    "fct_orders",
+    "fct_order_items",
+    "analytics_orders",
+    "analytics_order_items",
+    "analytics_customer_summary",
+    "audit_events_missing_from_staging",
+}
+
+
+def test_dbt_docs_generate_documents_every_model(built_warehouse):
+    run_dbt(built_warehouse, "docs", "generate")
+    target = built_warehouse.dbt_dir / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    documented = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    catalogued = {node["metadata"]["name"]: node for node in catalog["nodes"].values()}
+    assert documented == MODELS
+    assert set(catalogued) >= MODELS
+    # the catalog holds each built relation's real columns and types, read from the warehouse
+    assert catalogued["fct_orders"]["columns"]["net_revenue"]["type"].upper().startswith("DECIMAL")
+    assert "orders_status_history" in catalogued
+
+
+def freshness_status(settings) -> str:
+    """`dbt source freshness` on raw.raw_events; the status dbt wrote for it."""
+    # An error status also makes dbt exit non-zero: the status it wrote says which.
+    with contextlib.suppress(PipelineError):
+        run_dbt(settings, "source", "freshness", "--select", "source:raw.raw_events")
+    sources = json.loads((settings.dbt_dir / "target" / "sources.json").read_text())
+    (result,) = sources["results"]
+    return result["status"]
+
+
+def test_source_freshness_passes_after_a_load_and_errors_when_stale(built_warehouse, tmp_path):
+    assert freshness_status(built_warehouse) == "pass"
+
+    # The same warehouse, its last load 7 hours ago: past error_after (6 hours).
+    stale = dataclasses.replace(built_warehouse, warehouse_path=tmp_path / "stale.duckdb")
+    shutil.copyfile(built_warehouse.warehouse_path, stale.warehouse_path)
+    with duckdb.connect(str(stale.warehouse_path)) as con:
+        con.execute("update raw.raw_events set loaded_at = loaded_at - interval 7 hour")
+    assert freshness_status(stale) == "error"
+
+
+def test_the_order_status_snapshot_holds_the_current_status_of_every_order(built_warehouse):
+    with duckdb.connect(str(built_warehouse.warehouse_path), read_only=True) as con:
+        mismatches = con.execute(
+            "select count(*) from marts.fct_orders as orders "
+            "full join (select * from snapshots.orders_status_history where dbt_valid_to is null) as current_rows "
+            "on orders.order_id = current_rows.order_id "
+            "where current_rows.order_id is null or orders.order_id is null "
+            "or orders.order_status <> current_rows.order_status "
+            "or current_rows.dbt_valid_from <> orders.status_changed_at"
+        ).fetchone()[0]
+    assert mismatches == 0
