@@ -149,13 +149,10 @@ def _generate_parallel(
     workers: int,
     on_progress: Callable[[datetime], None] | None,
 ) -> GenerateResult:
-    # Not "fork": forking a process that runs threads (an orchestrator's, a test runner's) can copy a held lock
-    # into the child, which then waits forever. A fork server starts workers from a clean process.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])  # the server imports the package once, not each worker
-    else:  # Windows
-        context = multiprocessing.get_context("spawn")
+    build_catalog(settings.seed)  # built once here: forked workers inherit it
+    # fork starts a worker in milliseconds and, unlike spawn and forkserver, does not re-run the caller's
+    # __main__ script in the worker. Spawn (macOS, Windows) imports the package again, and works too.
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     bounds: list[datetime | None] = [None, *cuts, None]
     jobs = [(settings, start, end, cut, next_cut) for cut, next_cut in zip(bounds, bounds[1:], strict=False)]
     events = files = done = 0
