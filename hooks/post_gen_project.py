@@ -21,6 +21,7 @@ INCLUDE_AWS = {{ "True" if cookiecutter.include_aws else "False" }}
 INCLUDE_NOTEBOOKS = {{ "True" if cookiecutter.include_notebooks else "False" }}
 INCLUDE_AIRFLOW = {{ "True" if cookiecutter.include_airflow else "False" }}
 INCLUDE_DASHBOARD = {{ "True" if cookiecutter.include_dashboard else "False" }}
+INCLUDE_QUALITY = {{ "True" if cookiecutter.include_quality else "False" }}
 
 
 def remove(*relative_paths: str) -> None:
@@ -75,6 +76,12 @@ def remove_dashboard() -> None:
     remove("dashboard", *(str(p.relative_to(PROJECT_DIR)) for p in (PROJECT_DIR / "tests").glob("test_dashboard*.py")))
 
 
+def remove_quality() -> None:
+    """Without Great Expectations the publish gate is dbt's tests alone; faults and the chaos report stay."""
+    tests = [str(p.relative_to(PROJECT_DIR)) for p in (PROJECT_DIR / "tests").glob("test_quality*.py")]
+    remove(f"{PACKAGE_DIR}/quality", *tests)
+
+
 def relock() -> None:
     """The shipped uv.lock matches the default answers; re-resolve it when dependencies were pruned."""
     uv = shutil.which("uv")
@@ -108,7 +115,9 @@ def main() -> int:
         remove_airflow()
     if not INCLUDE_DASHBOARD:
         remove_dashboard()
-    if not (INCLUDE_AWS and INCLUDE_NOTEBOOKS and INCLUDE_AIRFLOW and INCLUDE_DASHBOARD):
+    if not INCLUDE_QUALITY:
+        remove_quality()
+    if not (INCLUDE_AWS and INCLUDE_NOTEBOOKS and INCLUDE_AIRFLOW and INCLUDE_DASHBOARD and INCLUDE_QUALITY):
         relock()
     print_next_steps()
     return 0
