@@ -144,6 +144,14 @@ def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
     _check_optional_part(
         answers, project, "dashboard", "dashboard", r"streamlit|dashboard/|make dashboard|DASHBOARD_", "streamlit"
     )
+    _check_optional_part(
+        answers,
+        project,
+        "quality",
+        "src/ecommerce_analytics/quality",
+        r"great.expectations|\bgx\b|make quality|data docs",
+        "great-expectations",
+    )
 
 
 def _check_optional_part(answers, project, part, folder, mention, locked_package):
@@ -158,7 +166,7 @@ def _check_optional_part(answers, project, part, folder, mention, locked_package
         assert f"\n{target}:" in shared_files["Makefile"]
         assert f'[[package]]\nname = "{locked_package}"' in lock
     else:
-        assert not (project / target).exists() and tests == []
+        assert not (project / folder).exists() and not (project / target).exists() and tests == []
         for name, text in shared_files.items():
             assert not re.search(mention, text, re.IGNORECASE), name
         for path, text in text_files(project):
