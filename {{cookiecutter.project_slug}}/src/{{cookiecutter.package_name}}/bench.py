@@ -17,6 +17,7 @@ to data/bench/<UTC time>-<days>d.json, so runs can be compared later:
 - the warehouse steps (dbt load, build, incremental re-run), unless skipped.
 
     make bench EVENTS=10M       # the warehouse at scale (run_warehouse_bench)
+    make bench EVENTS=10M LAKE_CACHE=data/bench/lakes   # keep the generated lake, reuse it next time
 
 The warehouse-scale run puts about EVENTS events in a lake and measures what a
 warehouse meets every hour: the load (events/s), a full `dbt build`, then one
@@ -24,7 +25,10 @@ new hour of events loaded and built incrementally, with the peak memory of dbt
 under the DuckDB memory limit of the profile. One shop makes about 2,000 events
 a day, so the lake holds the traffic of many shops (seeds seed, seed + 1, ...)
 delivered through a few Firehose streams: the files are as large and as many
-as one busy shop's would be.
+as one busy shop's would be. Generating 10M events takes minutes: with LAKE_CACHE the
+lake is kept there and the next run of the same size reuses it (the warehouse is new
+each time). Wall times depend on what else the machine runs, so the CPU times of each
+step and the load average are printed too.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,6 +79,11 @@ class Timing:
     # CPU time of the child processes the step waited for (dbt): on a busy machine, a
     # figure that other work does not inflate, unlike the wall time.
     children_cpu_seconds: float = 0.0
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time of the step in this process and its children."""
+        return self.user_seconds + self.system_seconds + self.children_cpu_seconds
 
 
 def _timed(step: Callable[[], object]) -> Timing:
@@ -341,6 +351,65 @@ def _mib(duckdb_size: str) -> float:
     return float(number) * factor[unit]
 
 
+@dataclasses.dataclass(frozen=True)
+class BenchLake:
+    """A generated lake for the warehouse bench: its events up to `end`, and one more hour."""
+
+    window: Path  # the lake of the window [start, end)
+    new_hour: Path  # the lake of [end, end + 1 hour), added after the full build
+    events: int
+    files: int
+    hour_events: int
+    hour_files: int
+    seconds: float  # to generate both
+    reused: bool
+
+
+def _generate_bench_lake(
+    settings: Settings, folder: Path, shops: int, start: datetime, end: datetime, workers: int
+) -> BenchLake:
+    started = time.perf_counter()
+    window, new_hour = folder / "lake", folder / "new-hour"
+    events, files = deliver_shops(dataclasses.replace(settings, lake_dir=window), shops, start, end, streams=workers)
+    hour = end + timedelta(hours=1)
+    hour_events, hour_files = deliver_shops(
+        dataclasses.replace(settings, lake_dir=new_hour), shops, end, hour, streams=workers
+    )
+    return BenchLake(window, new_hour, events, files, hour_events, hour_files, time.perf_counter() - started, False)
+
+
+def bench_lake(
+    settings: Settings, folder: Path, shops: int, start: datetime, end: datetime, workers: int, *, reuse: bool
+) -> BenchLake:
+    """The bench's lake in `folder`, generated there; with `reuse`, the one a previous run left
+    there for the same shops and window (generating 10M events takes minutes, and a lake is
+    a pure function of its seeds and window, so a kept one is the same lake)."""
+    manifest = folder / "bench-lake.json"
+    key = {"seed": settings.seed, "shops": shops, "start": start.isoformat(), "end": end.isoformat()}
+    if reuse and manifest.is_file():
+        kept = json.loads(manifest.read_text(encoding="utf-8"))
+        if kept.pop("key") == key:
+            return BenchLake(folder / "lake", folder / "new-hour", **kept, reused=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    lake = _generate_bench_lake(settings, folder, shops, start, end, workers)
+    counts = {name: getattr(lake, name) for name in ("events", "files", "hour_events", "hour_files", "seconds")}
+    # Written last: a lake whose generation was interrupted is generated again.
+    manifest.write_text(json.dumps({"key": key, **counts}, indent=2) + "\n", encoding="utf-8")
+    return lake
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Put a lake's files into another lake: hard links, copies across file systems."""
+
+    def link(source_file: str, target_file: str) -> None:
+        try:
+            os.link(source_file, target_file)
+        except OSError:
+            shutil.copy2(source_file, target_file)
+
+    shutil.copytree(source, target, copy_function=link, dirs_exist_ok=True)
+
+
 def run_warehouse_bench(
     settings: Settings,
     events: int,
@@ -349,13 +418,18 @@ def run_warehouse_bench(
     workers: int | None = None,
     scratch_dir: Path | None = None,
     output_dir: Path | None = None,
+    lake_cache: Path | None = None,
 ) -> list[tuple[str, str]]:
     """About `events` events in a temporary lake: time the load, a full dbt build, and one new hour
-    loaded and built incrementally; return (figure, value) rows and write them as JSON."""
+    loaded and built incrementally; return (figure, value) rows and write them as JSON.
+
+    `lake_cache`: a folder where the generated lake is kept and reused by the next run of
+    the same size (the warehouse is always new)."""
     workers = workers or default_workers()
     start, end = DEMO_START, DEMO_START + timedelta(days=days)
     one_shop = sum(len(batch) for batch in iter_event_lines(settings.seed, start, end, build_catalog(settings.seed)))
     shops = max(1, round(events / one_shop))
+    load_average_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-warehouse-", dir=scratch_dir) as scratch:
         run = dataclasses.replace(
             settings,
@@ -363,16 +437,20 @@ def run_warehouse_bench(
             warehouse_path=Path(scratch) / "warehouse.duckdb",
             dbt_target="local",
         )
-        lake = _timed(lambda: deliver_shops(run, shops, start, end, streams=workers))
+        if lake_cache is None:
+            lake = bench_lake(settings, Path(scratch) / "generated", shops, start, end, workers, reuse=False)
+        else:
+            lake_folder = Path(lake_cache) / f"seed{settings.seed}-{shops}shops-{days}d"
+            lake = bench_lake(settings, lake_folder, shops, start, end, workers, reuse=True)
+        _link_tree(lake.window, run.lake_dir)
         load = _timed(lambda: load_lake(run))
         build = _timed(lambda: build_models(run))
-        new_hour = _timed(lambda: deliver_shops(run, shops, end, end + timedelta(hours=1), streams=workers))
+        _link_tree(lake.new_hour, run.lake_dir)
         load_hour = _timed(lambda: load_lake(run))
         incremental = _timed(lambda: build_models(run))
         memory_limit = dbt_memory_limit(run)
         warehouse_mib = run.warehouse_path.stat().st_size / 1024 / 1024
-    lake_events, lake_files = lake.result
-    hour_events, hour_files = new_hour.result
+    lake_events, lake_files, hour_events, hour_files = lake.events, lake.files, lake.hour_events, lake.hour_files
     peak_mib = _peak_mib(resource.RUSAGE_CHILDREN)
     load_rate = lake_events / load.seconds
     incremental_share = incremental.seconds / build.seconds
@@ -393,19 +471,22 @@ def run_warehouse_bench(
         "lake_files": lake_files,
         "lake_streams": workers,
         "lake_seconds": lake.seconds,
+        "lake_reused": lake.reused,
         "load_seconds": load.seconds,
-        "load_cpu_seconds": load.children_cpu_seconds,
+        "load_cpu_seconds": load.cpu_seconds,
+        "load_events_per_cpu_second": lake_events / load.cpu_seconds,
         "load_events_per_second": load_rate,
         "dbt_build_seconds": build.seconds,
-        "dbt_build_cpu_seconds": build.children_cpu_seconds,
+        "dbt_build_cpu_seconds": build.cpu_seconds,
         "new_hour_events": hour_events,
         "new_hour_files": hour_files,
         "new_hour_load_seconds": load_hour.seconds,
         "dbt_incremental_seconds": incremental.seconds,
-        "dbt_incremental_cpu_seconds": incremental.children_cpu_seconds,
+        "dbt_incremental_cpu_seconds": incremental.cpu_seconds,
+        "load_average_1min_at_start": load_average_at_start,
         "load_average_1min_at_end": os.getloadavg()[0],
         "incremental_share_of_full_build": incremental_share,
-        "incremental_share_of_full_build_cpu": incremental.children_cpu_seconds / build.children_cpu_seconds,
+        "incremental_share_of_full_build_cpu": incremental.cpu_seconds / build.cpu_seconds,
         "warehouse_file_mib": warehouse_mib,
         "duckdb_memory_limit": memory_limit,
         "peak_rss_mib_children": peak_mib,
@@ -426,16 +507,24 @@ def run_warehouse_bench(
 
     return [
         ("window", f"{days} days from {start:%Y-%m-%d}, {shops} shops (seeds from {settings.seed})"),
-        ("lake", f"{lake_events:,} events in {lake_files:,} files through {workers} streams, {lake.seconds:.1f} s"),
+        (
+            "lake",
+            f"{lake_events:,} events in {lake_files:,} files through {workers} streams, {lake.seconds:.1f} s"
+            + (f" (generated before, reused from {lake.window.parent})" if lake.reused else ""),
+        ),
         (
             "load (dbt run-operation)",
             f"{load.seconds:.2f} s  ({load_rate:,.0f} events/s; target >= {TARGET_LOAD_EVENTS_PER_SECOND:,}: "
             f"{verdict(figures['load_target_met'])})",
         ),
-        ("load, CPU time of dbt", f"{load.children_cpu_seconds:.2f} s (other work on the machine adds none)"),
-        ("dbt build, full", f"{build.seconds:.2f} s  (CPU {build.children_cpu_seconds:.2f} s)"),
+        (
+            "load, CPU time",
+            f"{load.cpu_seconds:.2f} s ({lake_events / load.cpu_seconds:,.0f} events per CPU second; "
+            "other work on the machine adds little to it)",
+        ),
+        ("dbt build, full", f"{build.seconds:.2f} s  (CPU {build.cpu_seconds:.2f} s)"),
         ("one new hour", f"{hour_events:,} events in {hour_files:,} files, loaded in {load_hour.seconds:.2f} s"),
-        ("dbt build, incremental", f"{incremental.seconds:.2f} s  (CPU {incremental.children_cpu_seconds:.2f} s)"),
+        ("dbt build, incremental", f"{incremental.seconds:.2f} s  (CPU {incremental.cpu_seconds:.2f} s)"),
         (
             "ratio incremental / full",
             f"{incremental_share:.1%}, by CPU time {figures['incremental_share_of_full_build_cpu']:.1%}  "
@@ -447,5 +536,10 @@ def run_warehouse_bench(
             f"(target <= {TARGET_PEAK_MIB:,} MiB: {verdict(figures['memory_target_met'])})",
         ),
         ("warehouse file", f"{warehouse_mib:,.0f} MiB"),
+        (
+            "load average (1 min)",
+            f"{load_average_at_start:.1f} at the start, {figures['load_average_1min_at_end']:.1f} at the end "
+            f"on {os.cpu_count()} CPUs: wall times grow with it, CPU times much less",
+        ),
         ("figures written to", str(path)),
     ]

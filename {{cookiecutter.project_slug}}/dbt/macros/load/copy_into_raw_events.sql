@@ -55,18 +55,31 @@
 
         -- Each line verbatim: the CSV reader with a delimiter and quote that never occur, so
         -- nothing is parsed yet. row_number() over () streams in read order (files in list
-        -- order, lines in file order): numbering needs no sort of the lines.
+        -- order, lines in file order): numbering needs no sort of the lines. A line is kept
+        -- once: as `event` when it loads, as `rejected_line` when it does not (blank lines,
+        -- which carry nothing to load or reject, as in Snowflake, only keep their number).
         create or replace temp table new_lines as
         select
             file_index,
             row_number() over () as read_order,
-            line,
-            -- Valid JSON that opens with a brace is an object: one parse per line, not two.
-            json_valid(line) and starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') as is_event
-        from read_csv(
-            {{ file_list }},
-            columns = {'line': 'VARCHAR'}, delim = '\x1f', quote = '', escape = '',
-            header = false, auto_detect = false, filename = true
+            event,
+            case when event is null and trim(line) <> '' then line end as rejected_line
+        from (
+            select
+                file_index,
+                line,
+                -- The one parse of each line: try_cast gives the JSON, or null when it is
+                -- malformed. Valid JSON that opens with a brace is an object; other lines
+                -- are not parsed at all.
+                case
+                    when starts_with(line, '{') or starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{')
+                        then try_cast(line as json)
+                end as event
+            from read_csv(
+                {{ file_list }},
+                columns = {'line': 'VARCHAR'}, delim = '\x1f', quote = '', escape = '',
+                header = false, auto_detect = false, filename = true
+            )
         );
 
         -- A line's number in its file: its read order after the lines of the files before it.
@@ -74,39 +87,37 @@
         select
             new_files.source_file,
             new_lines.read_order - file_starts.lines_before as file_row_number,
-            new_lines.line,
-            new_lines.is_event
+            new_lines.event,
+            new_lines.rejected_line
         from new_lines
         inner join (
             select file_index, min(read_order) - 1 as lines_before from new_lines group by file_index
         ) as file_starts on new_lines.file_index = file_starts.file_index
-        inner join new_files on new_lines.file_index = new_files.file_index
-        -- Blank lines carry nothing to load or reject (as in Snowflake).
-        where trim(coalesce(new_lines.line, '')) <> '';
+        inner join new_files on new_lines.file_index = new_files.file_index;
 
         insert into raw.raw_events (event, source_file, file_row_number, loaded_at)
-        select cast(line as json), source_file, file_row_number, current_timestamp
+        select event, source_file, file_row_number, current_timestamp
         from numbered_lines
-        where is_event;
+        where event is not null;
 
         insert into raw.raw_events_rejects (source_file, file_row_number, rejected_record, error, rejected_at)
         select
             source_file,
             file_row_number,
-            line,
-            case when json_valid(line) then 'not a JSON object' else 'malformed JSON' end,
+            rejected_line,
+            case when json_valid(rejected_line) then 'not a JSON object' else 'malformed JSON' end,
             current_timestamp
         from numbered_lines
-        where not is_event;
+        where rejected_line is not null;
 
         insert into raw.load_history (source_file, rows_loaded, rows_rejected, loaded_at)
         select
             new_files.source_file,
-            count(lines.line) filter (where lines.is_event),
-            count(lines.line) filter (where not lines.is_event),
+            count(new_lines.event),
+            count(new_lines.rejected_line),
             current_timestamp
         from new_files
-        left join numbered_lines as lines on new_files.source_file = lines.source_file
+        left join new_lines on new_files.file_index = new_lines.file_index
         group by new_files.source_file;
 
         drop view numbered_lines;

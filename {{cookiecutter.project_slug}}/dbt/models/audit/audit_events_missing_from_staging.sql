@@ -12,16 +12,51 @@
 
 with
 
+raw_files as (
+
+    select
+        source_file,
+        count(*) as raw_rows
+    from {{ source('raw', 'raw_events') }}
+    group by source_file
+
+),
+
+staged_files as (
+
+    select
+        source_file,
+        count(*) as staged_rows
+    from {{ ref('stg_events') }}
+    group by source_file
+
+),
+
+files_with_rows_not_staged as (
+
+    -- A file whose every row is a staged event has nothing missing: only the other
+    -- files (duplicates, skipped late events) are parsed below, not the whole raw table.
+    select raw_files.source_file
+    from raw_files
+    left join staged_files
+        on raw_files.source_file = staged_files.source_file
+    where staged_files.staged_rows is null or staged_files.staged_rows < raw_files.raw_rows
+
+),
+
 raw_events as (
 
     select
-        {{ json_field('event', 'event_id', 'varchar') }} as event_id,
-        {{ json_field('event', 'event_type', 'varchar') }} as event_type,
-        {{ json_field('event', 'event_timestamp', 'timestamp') }} as event_timestamp,
-        source_file,
-        file_row_number,
-        loaded_at
-    from {{ source('raw', 'raw_events') }}
+        {{ json_fields('raw_events.event', [
+            ('event_id', 'event_id', 'varchar'),
+            ('event_type', 'event_type', 'varchar'),
+            ('event_timestamp', 'event_timestamp', 'timestamp'),
+        ]) }},
+        raw_events.source_file,
+        raw_events.file_row_number,
+        raw_events.loaded_at
+    from {{ source('raw', 'raw_events') }} as raw_events
+    where raw_events.source_file in (select files_with_rows_not_staged.source_file from files_with_rows_not_staged)
 
 ),
 

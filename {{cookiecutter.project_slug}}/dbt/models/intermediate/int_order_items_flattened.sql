@@ -1,6 +1,15 @@
--- A view, not a table: flattening the items arrays on read is cheap, and only
--- fct_order_items (a table) reads it, so the work is done once per build.
-{{ config(materialized='view') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_item_id',
+        incremental_strategy='merge',
+        on_schema_change='fail'
+    )
+}}
+
+-- A table, not a view: fct_order_items and several tests read it. Incremental: a run
+-- flattens only the orders int_order_lifecycle recomputed since the previous one (their
+-- last_loaded_at is later than any here) and merges their lines on order_item_id.
 
 with
 
@@ -10,8 +19,12 @@ orders as (
         order_id,
         customer_id,
         order_created_at,
-        order_items
+        order_items,
+        last_loaded_at
     from {{ ref('int_order_lifecycle') }}
+    {% if is_incremental() %}
+        where last_loaded_at > (select max(previous.last_loaded_at) from {{ this }} as previous)
+    {% endif %}
 
 ),
 
@@ -23,6 +36,7 @@ order_lines as (
         cast(order_line.index as integer) + 1 as line_number,
         orders.customer_id,
         orders.order_created_at,
+        orders.last_loaded_at,
         {{ json_field('order_line.value', 'product_id', 'varchar') }} as product_id,
         {{ json_field('order_line.value', 'product_name', 'varchar') }} as product_name,
         {{ json_field('order_line.value', 'category', 'varchar') }} as category,
@@ -47,7 +61,8 @@ final as (
         unit_price,
         line_amount,
         order_created_at,
-        customer_id
+        customer_id,
+        last_loaded_at
     from order_lines
 
 )

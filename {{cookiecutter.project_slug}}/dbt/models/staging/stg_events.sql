@@ -14,13 +14,15 @@
     event_id, from two files). The first-loaded copy wins (loaded_at, then
     source_file, then file_row_number).
 
-    Incremental runs reprocess a lookback window: every raw row whose event_timestamp
-    is at most `stg_events_lookback_days` (3, in dbt_project.yml) before the latest
-    event_timestamp already in this table. That window holds the new events and the
-    late ones (an event delivered two days after it happened), and every copy of each
-    of them, since the copies of an event share its timestamp: the first-loaded copy
-    still wins when a duplicate arrives later. The rows are merged on event_id, so a
-    re-run or a redelivered file never counts an event twice.
+    Incremental runs read only the raw rows loaded since the previous run (loaded_at
+    after the latest one in this table: DuckDB skips the older row groups, so an
+    hourly run parses an hour of events, not the whole table). Of those, they keep
+    the events at most `stg_events_lookback_days` (3, in dbt_project.yml) before the
+    latest event_timestamp already staged: the new events and the late ones (an event
+    delivered two days after it happened). A copy of an event that is already staged
+    is dropped, so the first-loaded copy still wins when a duplicate arrives later, and
+    the rows are merged on event_id: a re-run or a redelivered file never counts an
+    event twice.
 
     An event that arrives later than the lookback is skipped by incremental runs. It
     is not lost silently: audit_events_missing_from_staging lists it, a warn-severity
@@ -30,109 +32,165 @@
 
 with
 
-raw_events as (
-
-    select
-        event,
-        source_file,
-        file_row_number,
-        loaded_at,
-        -- read first: an incremental run filters on it before unpacking anything else
-        {{ json_field('event', 'event_timestamp', 'timestamp') }} as event_timestamp
-    from {{ source('raw', 'raw_events') }}
-
-),
-
 {% if is_incremental() %}
 
-lookback as (
+previous_run as (
 
-    -- Where this run starts reprocessing; null when the table is empty (then everything is read).
+    -- Where this run starts: the last load it has seen, and the lookback's first event time.
+    -- Both are null when the table is empty (then everything is read).
     select
+        max(loaded_at) as loaded_until,
         {{ dbt.dateadd('day', -var('stg_events_lookback_days'), 'max(event_timestamp)') }} as reprocess_from
     from {{ this }}
 
 ),
 
-raw_events_in_window as (
+{% endif %}
 
-    select raw_events.*
+raw_events as (
+
+    select
+        raw_events.event,
+        raw_events.source_file,
+        raw_events.file_row_number,
+        raw_events.loaded_at
+    from {{ source('raw', 'raw_events') }} as raw_events
+    {% if is_incremental() %}
+        cross join previous_run
+        where
+            previous_run.loaded_until is null
+            or raw_events.loaded_at > previous_run.loaded_until
+    {% endif %}
+
+),
+
+parsed as (
+
+    -- One parse of each event for all its fields (see the json_fields macro).
+    select
+        {{ json_fields('raw_events.event', [
+            ('event_id', 'event_id', 'varchar'),
+            ('event_type', 'event_type', 'varchar'),
+            ('event_timestamp', 'event_timestamp', 'timestamp'),
+            ('session_id', 'session_id', 'varchar'),
+            ('customer_id', 'customer.customer_id', 'varchar'),
+            ('customer_first_name', 'customer.first_name', 'varchar'),
+            ('customer_last_name', 'customer.last_name', 'varchar'),
+            ('customer_email', 'customer.email', 'varchar'),
+            ('customer_country', 'customer.country', 'varchar'),
+            ('customer_signup_date', 'customer.signup_date', 'date'),
+            ('channel', 'session.channel', 'varchar'),
+            ('device', 'session.device', 'varchar'),
+            ('product_id', 'product.product_id', 'varchar'),
+            ('product_name', 'product.name', 'varchar'),
+            ('product_category', 'product.category', 'varchar'),
+            ('product_price', 'product.price', 'decimal(12,2)'),
+            ('cart_cart_id', 'cart.cart_id', 'varchar'),
+            ('order_cart_id', 'order.cart_id', 'varchar'),
+            ('cart_value', 'cart.cart_value', 'decimal(12,2)'),
+            ('cart_item_count', 'cart.item_count', 'integer'),
+            ('order_id', 'order.order_id', 'varchar'),
+            ('order_status', 'order.status', 'varchar'),
+            ('currency', 'order.currency', 'varchar'),
+            ('order_item_count', 'order.item_count', 'integer'),
+            ('subtotal', 'order.subtotal', 'decimal(12,2)'),
+            ('tax', 'order.tax', 'decimal(12,2)'),
+            ('shipping', 'order.shipping', 'decimal(12,2)'),
+            ('total_amount', 'order.total_amount', 'decimal(12,2)'),
+            ('payment_method', 'order.payment_method', 'varchar'),
+            ('cancel_reason', 'order.cancel_reason', 'varchar'),
+            ('carrier', 'order.carrier', 'varchar'),
+            ('order_created_at', 'order.created_at', 'timestamp'),
+            ('paid_at', 'order.paid_at', 'timestamp'),
+            ('fulfilled_at', 'order.fulfilled_at', 'timestamp'),
+            ('cancelled_at', 'order.cancelled_at', 'timestamp'),
+            ('order_items', 'order.items', 'json'),
+        ]) }},
+        raw_events.source_file,
+        raw_events.file_row_number,
+        raw_events.loaded_at
     from raw_events
-    cross join lookback
+
+),
+
+{% if is_incremental() %}
+
+staged_in_window as (
+
+    -- the events already staged that a copy in this run could duplicate (copies share a timestamp)
+    select staged.event_id
+    from {{ this }} as staged
+    cross join previous_run
+    where staged.event_timestamp >= previous_run.reprocess_from
+
+),
+
+parsed_in_window as (
+
+    select parsed.*
+    from parsed
+    cross join previous_run
     where
-        lookback.reprocess_from is null
-        or raw_events.event_timestamp >= lookback.reprocess_from
+        (previous_run.reprocess_from is null or parsed.event_timestamp >= previous_run.reprocess_from)
+        -- an event already staged keeps its first-loaded copy
+        and parsed.event_id not in (select staged_in_window.event_id from staged_in_window)
 
 ),
 
 {% endif %}
 
-parsed as (
+events as (
 
     select
-        -- event
-        {{ json_field('raw_events.event', 'event_id', 'varchar') }} as event_id,
-        {{ json_field('raw_events.event', 'event_type', 'varchar') }} as event_type,
-        raw_events.event_timestamp,
-        {{ json_field('raw_events.event', 'session_id', 'varchar') }} as session_id,
-
-        -- customer (as of the event)
-        {{ json_field('raw_events.event', 'customer.customer_id', 'varchar') }} as customer_id,
-        {{ json_field('raw_events.event', 'customer.first_name', 'varchar') }} as customer_first_name,
-        {{ json_field('raw_events.event', 'customer.last_name', 'varchar') }} as customer_last_name,
-        {{ json_field('raw_events.event', 'customer.email', 'varchar') }} as customer_email,
-        {{ json_field('raw_events.event', 'customer.country', 'varchar') }} as customer_country,
-        {{ json_field('raw_events.event', 'customer.signup_date', 'date') }} as customer_signup_date,
-
-        -- session
-        {{ json_field('raw_events.event', 'session.channel', 'varchar') }} as channel,
-        {{ json_field('raw_events.event', 'session.device', 'varchar') }} as device,
-
-        -- product (product_viewed, cart_item_added)
-        {{ json_field('raw_events.event', 'product.product_id', 'varchar') }} as product_id,
-        {{ json_field('raw_events.event', 'product.name', 'varchar') }} as product_name,
-        {{ json_field('raw_events.event', 'product.category', 'varchar') }} as product_category,
-        {{ json_field('raw_events.event', 'product.price', 'decimal(12,2)') }} as product_price,
-
-        -- cart (cart events), or the cart an order was placed from (order events)
-        coalesce(
-            {{ json_field('raw_events.event', 'cart.cart_id', 'varchar') }},
-            {{ json_field('raw_events.event', 'order.cart_id', 'varchar') }}
-        ) as cart_id,
-        {{ json_field('raw_events.event', 'cart.cart_value', 'decimal(12,2)') }} as cart_value,
-        {{ json_field('raw_events.event', 'cart.item_count', 'integer') }} as cart_item_count,
-
-        -- order snapshot as of this event (order_* events)
-        {{ json_field('raw_events.event', 'order.order_id', 'varchar') }} as order_id,
-        {{ json_field('raw_events.event', 'order.status', 'varchar') }} as order_status,
-        {{ json_field('raw_events.event', 'order.currency', 'varchar') }} as currency,
-        {{ json_field('raw_events.event', 'order.item_count', 'integer') }} as order_item_count,
-        {{ json_field('raw_events.event', 'order.subtotal', 'decimal(12,2)') }} as subtotal,
-        {{ json_field('raw_events.event', 'order.tax', 'decimal(12,2)') }} as tax,
-        {{ json_field('raw_events.event', 'order.shipping', 'decimal(12,2)') }} as shipping,
-        {{ json_field('raw_events.event', 'order.total_amount', 'decimal(12,2)') }} as total_amount,
-        {{ json_field('raw_events.event', 'order.payment_method', 'varchar') }} as payment_method,
-        {{ json_field('raw_events.event', 'order.cancel_reason', 'varchar') }} as cancel_reason,
-        {{ json_field('raw_events.event', 'order.carrier', 'varchar') }} as carrier,
-        {{ json_field('raw_events.event', 'order.created_at', 'timestamp') }} as order_created_at,
-        {{ json_field('raw_events.event', 'order.paid_at', 'timestamp') }} as paid_at,
-        {{ json_field('raw_events.event', 'order.fulfilled_at', 'timestamp') }} as fulfilled_at,
-        {{ json_field('raw_events.event', 'order.cancelled_at', 'timestamp') }} as cancelled_at,
-        {{ json_subdocument('raw_events.event', 'order.items') }} as order_items,
-
-        -- load metadata
-        raw_events.source_file,
-        raw_events.file_row_number,
-        raw_events.loaded_at
-
-    from {{ 'raw_events_in_window' if is_incremental() else 'raw_events' }} as raw_events
+        *,
+        -- the cart of a cart event, or the cart an order was placed from (order events)
+        coalesce(cart_cart_id, order_cart_id) as cart_id
+    from {{ 'parsed_in_window' if is_incremental() else 'parsed' }}
 
 ),
 
 deduplicated as (
 
-    select *
-    from parsed
+    select
+        event_id,
+        event_type,
+        event_timestamp,
+        session_id,
+        customer_id,
+        customer_first_name,
+        customer_last_name,
+        customer_email,
+        customer_country,
+        customer_signup_date,
+        channel,
+        device,
+        product_id,
+        product_name,
+        product_category,
+        product_price,
+        cart_id,
+        cart_value,
+        cart_item_count,
+        order_id,
+        order_status,
+        currency,
+        order_item_count,
+        subtotal,
+        tax,
+        shipping,
+        total_amount,
+        payment_method,
+        cancel_reason,
+        carrier,
+        order_created_at,
+        paid_at,
+        fulfilled_at,
+        cancelled_at,
+        order_items,
+        source_file,
+        file_row_number,
+        loaded_at
+    from events
     qualify row_number() over (
         partition by event_id
         order by loaded_at, source_file, file_row_number
