@@ -149,7 +149,7 @@ def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
         project,
         "quality",
         "src/ecommerce_analytics/quality",
-        r"great.expectations|\bgx\b|make quality|data docs",
+        r"great.?expectations|\bgx\b|make quality|data.?docs|run_quality_gate|quality\.(runner|suites)|expectation",
         "great-expectations",
     )
 

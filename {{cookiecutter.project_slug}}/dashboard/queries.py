@@ -29,12 +29,10 @@ import pandas as pd
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.settings import Settings
 
-# The schema of the tables the dashboard reads, and its one setting. To show the
-# tables of another schema (an audited, published copy), set DASHBOARD_SCHEMA.
+# The schema of the tables the dashboard reads: the published analytics tables,
+# which change only when the audit passed (write-audit-publish). To look at
+# another schema (e.g. analytics_candidate, before it is published), set DASHBOARD_SCHEMA.
 DEFAULT_SCHEMA = "analytics"
-# Sessions have no analytics table: conversion and the funnel read dbt's session
-# model, as the CLI's KPI summary does.
-SESSIONS_TABLE = "intermediate.int_session_events"
 
 TARGETS = ("local", "snowflake")
 # The Snowflake connection, each setting from SNOWFLAKE_<NAME>, with dbt/profiles.yml's defaults.
@@ -246,7 +244,7 @@ filtered_orders as (
 
 filtered_sessions as (
     select *
-    from {SESSIONS_TABLE}
+    from {schema}.analytics_sessions
     where cast(session_started_at as date) between ? and ? and channel in ({channels})
 )"""
     params = (filters.start, filters.end, *filters.channels)

@@ -1,14 +1,21 @@
-"""Shared fixtures: a settings object pointing at temporary data, and one built warehouse."""
+"""Shared fixtures: a settings object pointing at temporary data, one built warehouse, a fakesnow server."""
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.package_name }}.pipeline import generate_to_lake
+from {{ cookiecutter.package_name }}.publish import publish
 from {{ cookiecutter.package_name }}.settings import DEFAULT_SEED, Settings
 from {{ cookiecutter.package_name }}.warehouse import build_models, load_lake
 
@@ -38,9 +45,74 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Two weeks generated, loaded and built with dbt once for the whole test session."""
+    """Two weeks generated, loaded, built with dbt and published once for the whole test session.
+
+    Published when every dbt test passed{% if cookiecutter.include_quality %}, without the quality suites (test_quality*.py
+    runs them on this warehouse){% endif %}.
+    """
     settings = make_settings(tmp_path_factory.mktemp("pipeline"))
     generate_to_lake(settings, TEST_START, TEST_END)
     load_lake(settings)
-    build_models(settings)
+    failed_tests = build_models(settings)
+    assert not failed_tests, failed_tests
+    publish(settings)
     return settings
+
+
+@pytest.fixture
+def warehouse_copy(built_warehouse: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A copy of the built warehouse and its lake, for a test that changes them.
+
+    Always at the same path: dbt re-parses the whole project when the profile's
+    WAREHOUSE_PATH changes, so one path lets consecutive tests reuse its parse.
+    """
+    folder = tmp_path_factory.getbasetemp() / "warehouse-copy"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    settings = make_settings(folder)
+    shutil.copytree(built_warehouse.lake_dir, settings.lake_dir)
+    shutil.copyfile(built_warehouse.warehouse_path, settings.warehouse_path)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def fake_snowflake():
+    """fakesnow's server (a DuckDB-backed Snowflake emulator) on a free loopback port, in its own process.
+
+    One per test module, for the Snowflake paths that cannot run here without an account.
+
+    Not in this one: its DuckDB and event-loop threads would outlive the test,
+    and a later test that forks worker processes could inherit a held lock.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fakesnow", "--server", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, "fakesnow's server exited"
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline, "fakesnow's server did not start"
+            time.sleep(0.1)
+        yield {
+            "account": "fakesnow",
+            "user": "fake",
+            "password": "snow",
+            "host": "127.0.0.1",
+            "port": port,
+            "protocol": "http",
+        }
+    finally:
+        server.send_signal(signal.SIGINT)  # its way to stop
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -78,7 +78,7 @@ def expected_panels(warehouse_path: Path, start: date, end: date, channels: list
     where_sessions = "cast(session_started_at as date) between ? and ? and channel in (select unnest(?))"
     params = [start, end, channels]
     orders = f"(select * from analytics.analytics_orders where {where})"
-    sessions = f"(select * from intermediate.int_session_events where {where_sessions})"
+    sessions = f"(select * from analytics.analytics_sessions where {where_sessions})"
     items = f"analytics.analytics_order_items where order_id in (select order_id from {orders})"
 
     def rows(query: str, repeat: int = 1) -> list[tuple]:
@@ -215,7 +215,7 @@ def test_empty_analytics_tables_say_what_to_run(tmp_path, built_warehouse, dashb
             ("analytics", "analytics_orders"),
             ("analytics", "analytics_order_items"),
             ("analytics", "analytics_customer_summary"),
-            ("intermediate", "int_session_events"),
+            ("analytics", "analytics_sessions"),
         ]:
             con.execute(f"create schema if not exists {schema}")
             con.execute(f"create table {schema}.{name} as select * from built.{schema}.{name} limit 0")

@@ -10,12 +10,6 @@ money is compared to the cent; and it checks neither roles nor grants.
 
 from __future__ import annotations
 
-import signal
-import socket
-import subprocess
-import sys
-import time
-
 import duckdb
 import pytest
 import snowflake.connector
@@ -27,49 +21,8 @@ TABLES = [
     ("analytics", "analytics_orders"),
     ("analytics", "analytics_order_items"),
     ("analytics", "analytics_customer_summary"),
-    ("intermediate", "int_session_events"),
+    ("analytics", "analytics_sessions"),
 ]
-
-
-@pytest.fixture(scope="module")
-def fake_snowflake():
-    """fakesnow's server on a free loopback port, in its own process.
-
-    Not in this one: its DuckDB and event-loop threads would outlive the test,
-    and a later test that forks worker processes could inherit a held lock.
-    """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "fakesnow", "--server", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, "fakesnow's server exited"
-            with socket.socket() as client:
-                if client.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert time.monotonic() < deadline, "fakesnow's server did not start"
-            time.sleep(0.1)
-        yield {
-            "account": "fakesnow",
-            "user": "fake",
-            "password": "snow",
-            "host": "127.0.0.1",
-            "port": port,
-            "protocol": "http",
-        }
-    finally:
-        server.send_signal(signal.SIGINT)  # its way to stop
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture

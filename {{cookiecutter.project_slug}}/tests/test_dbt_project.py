@@ -24,6 +24,7 @@ MODELS = {
     "analytics_orders",
     "analytics_order_items",
     "analytics_customer_summary",
+    "analytics_sessions",
     "audit_events_missing_from_staging",
 }
 

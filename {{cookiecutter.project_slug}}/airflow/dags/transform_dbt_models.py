@@ -17,10 +17,17 @@ Runs when new raw events have landed (the asset `raw.raw_events`), not on a cloc
    test stops everything after it. The models of one generation run in parallel
    as far as the warehouse pool allows (1 slot on DuckDB). Generations the graph
    does not reach are skipped (a deeper graph fails the plan with a clear error).
-3. **run_quality_checks** runs `dbt source freshness` (the raw table was loaded
-   recently) and the tests no single model completes (tests on the sources, and
-   tests across two models of one generation); its success updates the asset
-   `analytics`, so dashboards only ever refresh from checked tables.
+3. **run_quality_checks** is the audit of write-audit-publish: `dbt source
+   freshness` (the raw table was loaded recently), the tests no single model
+   completes (tests on the sources, and tests across two models of one
+   generation){% if cookiecutter.include_quality %}, then the Great Expectations suites on raw, staging and the
+   candidate analytics tables (any failed expectation fails the task, named in
+   its log){% endif %}. The analytics models were built into `analytics_candidate`,
+   which no dashboard reads.
+4. **publish** runs only when the audit passed: `dbt run-operation
+   publish_analytics` replaces the published `analytics` tables with their
+   candidates. Its success updates the asset `analytics`, so dashboards only ever
+   refresh from checked tables; a failed audit leaves them as they were.
 """
 
 from __future__ import annotations
@@ -77,16 +84,37 @@ def transform_dbt_models():
         get_current_context()["node"] = step["name"]
         build_step(Settings.from_env(), BuildStep(step["name"], tuple(step["tests"])))
 
-    @task(pool=WAREHOUSE_POOL, trigger_rule="none_failed", outlets=[ANALYTICS])
+    @task(pool=WAREHOUSE_POOL, trigger_rule="none_failed")
     def run_quality_checks(tests: list[str]) -> None:
-        """dbt source freshness, then dbt test of the tests no single step completes."""
+        """dbt source freshness, then dbt test of the tests no single step completes{% if cookiecutter.include_quality %}, then the suites{% endif %}."""
+{%- if cookiecutter.include_quality %}
+        from airflow.sdk.exceptions import AirflowFailException
+{% endif %}
         from {{ cookiecutter.package_name }}.dbt_graph import run_final_tests
+{%- if cookiecutter.include_quality %}
+        from {{ cookiecutter.package_name }}.publish import run_quality_gate
+{%- endif %}
         from {{ cookiecutter.package_name }}.settings import Settings
         from {{ cookiecutter.package_name }}.warehouse import run_dbt
 
         settings = Settings.from_env()
         run_dbt(settings, "source", "freshness")
         run_final_tests(settings, tests)
+{%- if cookiecutter.include_quality %}
+        # Imports Great Expectations when the task runs, never when the DAG file is parsed.
+        gate = run_quality_gate(settings)
+        if not gate.passed:
+            # Bad data stays bad on a retry: fail at once, and publish nothing.
+            raise AirflowFailException(f"{len(gate.failures)} check(s) failed: " + "; ".join(gate.failures))
+{%- endif %}
+
+    @task(pool=WAREHOUSE_POOL, outlets=[ANALYTICS])
+    def publish() -> dict[str, int]:
+        """dbt run-operation publish_analytics: the audited candidates become the published analytics tables."""
+        from {{ cookiecutter.package_name }}.publish import publish as publish_analytics
+        from {{ cookiecutter.package_name }}.settings import Settings
+
+        return publish_analytics(Settings.from_env())
 
     plan = plan_builds()
     previous = plan
@@ -96,7 +124,7 @@ def transform_dbt_models():
         generation = build_node.override(task_id=f"build_generation_{number}").expand(step=steps)
         previous >> generation
         previous = generation
-    previous >> run_quality_checks(plan["final_tests"])
+    previous >> run_quality_checks(plan["final_tests"]) >> publish()
 
 
 transform_dbt_models()

@@ -122,7 +122,7 @@ def test_every_dag_and_task_follows_the_policy(dag_bag):
     # One writer at a time on DuckDB: every task that touches the warehouse is in its 1-slot pool.
     warehouse_tasks = {
         "ingest_raw_events": {"load_raw_events"},
-        "transform_dbt_models": {f"build_generation_{n}" for n in range(1, 9)} | {"run_quality_checks"},
+        "transform_dbt_models": {f"build_generation_{n}" for n in range(1, 9)} | {"run_quality_checks", "publish"},
     }
     for dag_id, task_ids in warehouse_tasks.items():
         for task_id in task_ids:
@@ -141,6 +141,10 @@ def test_the_transformation_runs_on_the_raw_asset_and_chains_its_generations(dag
         # Runs after a skipped (empty) generation, never after a failed one.
         assert transform.get_task(f"build_generation_{number}").trigger_rule == "none_failed"
     assert "build_generation_8" in transform.get_task("run_quality_checks").upstream_task_ids
+    # Write-audit-publish: only publish updates the analytics asset, and only after the audit.
+    assert transform.get_task("publish").upstream_task_ids == {"run_quality_checks"}
+    assert transform.get_task("publish").trigger_rule == "all_success"
+    assert [task.task_id for task in transform.tasks if task.outlets] == ["publish"]
 
 
 GUARDED_PARSE = """
@@ -368,6 +372,8 @@ def test_the_mapped_dbt_steps_run_in_the_order_of_the_dbt_graph(dag_runs):
     quality = [ti for ti in dag_runs["instances"] if ti[1] == "run_quality_checks"]
     assert [ti[4] for ti in quality] == ["success"]
     assert all(quality[0][5] >= ti[6] for ti in steps.values())
+    publish = [ti for ti in dag_runs["instances"] if ti[1] == "publish"]
+    assert [ti[4] for ti in publish] == ["success"] and publish[0][5] >= quality[0][6]
 
 
 def test_the_runs_update_the_raw_and_analytics_assets(dag_runs):

@@ -4,7 +4,11 @@
 {{ cookiecutter.project_slug }} load
 {{ cookiecutter.project_slug }} transform
 {{ cookiecutter.project_slug }} kpis
+{%- if cookiecutter.include_quality %}
+{{ cookiecutter.project_slug }} quality
+{%- endif %}
 {{ cookiecutter.project_slug }} demo
+{{ cookiecutter.project_slug }} chaos
 {{ cookiecutter.project_slug }} snowflake-setup
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 from click.core import ParameterSource
@@ -22,8 +27,10 @@ from .errors import PipelineError
 from .lake import LAKE_PREFIX, LocalLakeSink, list_lake_files
 from .live import accelerated_clock, run_live
 from .pipeline import DEMO_END, DEMO_START, generate_to_lake
+from .publish import TransformResult, format_transform_result
+from .publish import transform as build_audit_publish
 from .settings import Settings
-from .warehouse import build_models, format_kpis, load_lake, read_kpis
+from .warehouse import format_kpis, load_lake, read_kpis
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
@@ -99,17 +106,74 @@ def load() -> None:
     load_lake(Settings.from_env())
 
 
+def _report_transform(result: TransformResult) -> None:
+    """Print the gate's decision; a failed audit ends the command with exit status 1."""
+    if result.published:
+        click.secho(format_transform_result(result), fg="green")
+        return
+    click.secho(format_transform_result(result), fg="red", err=True)
+    raise PipelineError("the audit failed: the dashboard keeps the last published data (see the checks above)")
+
+
 @main.command()
 @click.option("--full-refresh", is_flag=True, help="Rebuild the incremental models from the whole raw table.")
 def transform(full_refresh: bool) -> None:
-    """Build and test every dbt model (dbt build)."""
-    build_models(Settings.from_env(), full_refresh=full_refresh)
+    """Build the dbt models into analytics_candidate, audit them, and publish them to analytics if they pass."""
+    _report_transform(build_audit_publish(Settings.from_env(), full_refresh=full_refresh))
 
 
 @main.command()
 def kpis() -> None:
-    """Print the KPI summary from the analytics tables."""
+    """Print the KPI summary from the published analytics tables."""
     click.echo(format_kpis(read_kpis(Settings.from_env().warehouse_path)))
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="data/chaos",
+    show_default=True,
+    help="Where the run keeps its own lake and warehouse (replaced on each run), relative to the project.",
+)
+@click.option(
+    "--start",
+    type=DATE,
+    default=DEMO_START.strftime("%Y-%m-%d"),
+    show_default=True,
+    help="First moment of the window (UTC).",
+)
+@click.option("--hours", type=click.IntRange(1, 24 * 7), default=24, show_default=True, help="Length of the window.")
+def chaos(folder: Path, start: datetime, hours: int) -> None:
+    """Run the pipeline with every fault injected and print the reliability report; exit 1 if it does not balance."""
+    from .chaos import check_balance, format_report, report_path, run_chaos
+
+    settings = Settings.from_env()
+    folder = folder if folder.is_absolute() else settings.project_dir / folder
+    begin = _utc(start)
+    report = run_chaos(
+        settings, folder, begin, begin + timedelta(hours=hours), echo=lambda text: click.secho(text, bold=True)
+    )
+    click.echo()
+    click.secho(format_report(report), fg="green" if report.balanced else "red")
+    click.echo(f"\nWritten to {report_path(folder)}")
+    check_balance(report)
+
+
+{%- if cookiecutter.include_quality %}
+
+
+@main.command()
+def quality() -> None:
+    """Run the data quality suites on raw, staging and the candidate analytics tables; exit 1 if any fails."""
+    from .quality.runner import format_report, run_suites
+
+    report = run_suites(Settings.from_env())
+    click.echo(format_report(report))
+    if not report.passed:
+        raise PipelineError(f"{len(report.failures)} expectation(s) failed (listed above; details in the Data Docs)")
+{%- endif %}
 
 
 @main.command()
@@ -129,7 +193,15 @@ def kpis() -> None:
     help="Instead: the warehouse at scale, about COUNT events (10M, 500k) over 30 days or --days: "
     "load, full dbt build, one new hour built incrementally.",
 )
-def bench(days: int, workers: int | None, skip_warehouse: bool, repeat: int, events: str | None) -> None:
+@click.option(
+    "--lake-cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --events: keep the generated lake in this folder and reuse it in the next run of the same size.",
+)
+def bench(
+    days: int, workers: int | None, skip_warehouse: bool, repeat: int, events: str | None, lake_cache: Path | None
+) -> None:
     """Measure each step (events/s, seconds, peak memory) on a window in a temporary folder.
 
     The figures are also written to data/bench/<UTC time>-<days>d.json
@@ -141,7 +213,9 @@ def bench(days: int, workers: int | None, skip_warehouse: bool, repeat: int, eve
     if events is not None:
         days_given = click.get_current_context().get_parameter_source("days") is not ParameterSource.DEFAULT
         scale_days = days if days_given else SCALE_DAYS
-        rows = run_warehouse_bench(settings, parse_count(events), days=scale_days, workers=workers)
+        rows = run_warehouse_bench(
+            settings, parse_count(events), days=scale_days, workers=workers, lake_cache=lake_cache
+        )
     else:
         rows = run_bench(settings, days, workers=workers, warehouse=not skip_warehouse, repeat=repeat)
     width = max(len(label) for label, _ in rows)
@@ -228,10 +302,10 @@ def demo() -> None:
     started = _step(2, 4, "Loading new lake files into raw.raw_events (dbt run-operation copy_into_raw_events)")
     load_lake(settings)
     _done(started)
-    started = _step(3, 4, "Building and testing the dbt models (dbt build)")
-    build_models(settings)
+    started = _step(3, 4, "Building, auditing and publishing the dbt models (write-audit-publish)")
+    _report_transform(build_audit_publish(settings))
     _done(started)
-    _step(4, 4, "Reading the KPIs from the analytics tables")
+    _step(4, 4, "Reading the KPIs from the published analytics tables")
     click.echo()
     click.secho(format_kpis(read_kpis(settings.warehouse_path)), fg="green")
     files = len(list_lake_files(settings.lake_dir))
@@ -239,7 +313,10 @@ def demo() -> None:
         f"\nWhere the data lives:\n"
         f"  lake       {settings.lake_dir / LAKE_PREFIX}  ({files:,} gzipped NDJSON files)\n"
         f"  warehouse  {settings.warehouse_path}\n"
-        "             (schemas raw, staging, intermediate, marts, analytics, audit, snapshots)\n"
+        "             (schemas raw, staging, intermediate, marts, analytics_candidate, analytics, audit, snapshots)\n"
+{%- if cookiecutter.include_quality %}
+        f"  quality    {settings.warehouse_path.parent / 'quality' / 'data_docs' / 'index.html'}  (Data Docs)\n"
+{%- endif %}
         f"\nPipeline finished in {time.monotonic() - overall:.0f} s."
     )
 

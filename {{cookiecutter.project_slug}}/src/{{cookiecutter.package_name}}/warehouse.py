@@ -6,9 +6,12 @@ the dbt/ folder (`dbt run-operation copy_into_raw_events`, `dbt build`).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,12 +23,21 @@ from .errors import PipelineError
 from .settings import Settings
 
 
-def run_dbt(settings: Settings, *args: str) -> None:
+def run_dbt(settings: Settings, *args: str) -> str:
     """Run one dbt command on the project, as a learner would type it; raise PipelineError if it fails.
 
     dbt runs in its own process: it holds the DuckDB file open while it works, and
-    DuckDB lets one process write a database file at a time.
+    DuckDB lets one process write a database file at a time. Its output is shown
+    as it comes and returned.
     """
+    returncode, output = _run_dbt(settings, *args)
+    if returncode != 0:
+        raise PipelineError(f"dbt {' '.join(args)} failed (see dbt's output above)")
+    return output
+
+
+def _run_dbt(settings: Settings, *args: str) -> tuple[int, str]:
+    """Run dbt, echo its output line by line and keep it: (exit code, output)."""
     if settings.dbt_target == "local":
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     dbt = Path(sys.executable).with_name("dbt")
@@ -38,28 +50,166 @@ def run_dbt(settings: Settings, *args: str) -> None:
         "DBT_TARGET": settings.dbt_target,
     }
     command = [str(dbt), *args, "--project-dir", dbt_dir, "--profiles-dir", dbt_dir]
-    if subprocess.run(command, env=env, cwd=settings.dbt_dir).returncode != 0:
-        raise PipelineError(f"dbt {' '.join(args)} failed (see dbt's output above)")
+    lines = []
+    with subprocess.Popen(
+        command,
+        env=env,
+        cwd=settings.dbt_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    ) as process:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            lines.append(line)
+    return process.returncode, "".join(lines)
 
 
-def load_lake(settings: Settings) -> None:
-    """Copy new lake files into raw.raw_events (files already loaded are skipped)."""
-    run_dbt(settings, "run-operation", "copy_into_raw_events")
+# DuckDB names a file it cannot decompress: "IO Error: Unexpected end of GZIP stream: <path>".
+UNREADABLE_FILE = re.compile(r"IO Error: (?P<reason>[^:\n]*GZIP[^:\n]*): (?P<path>[^\n]+?\.json\.gz)")
+QUARANTINE_DIR = "quarantine"
 
 
-def build_models(settings: Settings, full_refresh: bool = False) -> None:
+@dataclass(frozen=True)
+class QuarantinedFile:
+    source_file: str  # where it was, relative to the lake
+    quarantined_path: Path  # where it is now: <lake>/quarantine/<source_file>
+    reason: str
+    readable_lines: int  # whole lines before the stream breaks off
+
+
+def load_lake(settings: Settings) -> list[QuarantinedFile]:
+    """Copy new lake files into raw.raw_events (files already loaded are skipped).
+
+    Malformed lines go to raw.raw_events_rejects (the load macro does that). A file
+    DuckDB cannot read at all (a truncated gzip stream) would fail its whole batch:
+    on the local target it is moved to <lake>/quarantine/ under the same relative
+    path, recorded in raw.quarantined_files with the reason and its count of whole
+    readable lines, and the load runs again for the rest. Returns the files
+    quarantined by this load.
+    """
+    if settings.dbt_target != "local":
+        run_dbt(settings, "run-operation", "copy_into_raw_events")
+        return []
+    quarantined: list[QuarantinedFile] = []
+    while True:
+        returncode, output = _run_dbt(settings, "run-operation", "copy_into_raw_events")
+        if returncode == 0:
+            return quarantined
+        unreadable = UNREADABLE_FILE.search(output)
+        if unreadable is None:
+            raise PipelineError("dbt run-operation copy_into_raw_events failed (see dbt's output above)")
+        moved = quarantine_file(settings, unreadable.group("path"), unreadable.group("reason"))
+        print(
+            f"Quarantined {moved.source_file} ({moved.reason}; {moved.readable_lines:,} whole lines readable): "
+            f"moved to {moved.quarantined_path}, recorded in raw.quarantined_files. Loading the other files again."
+        )
+        quarantined.append(moved)
+
+
+def quarantine_file(settings: Settings, named_path: str, reason: str) -> QuarantinedFile:
+    """Move an unreadable lake file to <lake>/quarantine/ (same relative path) and record it."""
+    path = Path(named_path)
+    if not path.is_absolute():  # relative to the folder dbt ran in
+        path = settings.dbt_dir / path
+    lake = settings.lake_dir.resolve()
+    path = path.resolve()
+    if not path.is_relative_to(lake) or path.is_relative_to(lake / QUARANTINE_DIR) or not path.is_file():
+        raise PipelineError(f"the load cannot read {named_path} ({reason}), and it is not a file of the lake {lake}")
+    source_file = path.relative_to(lake).as_posix()
+    target = lake / QUARANTINE_DIR / source_file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    readable = complete_lines(path)
+    os.replace(path, target)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(QUARANTINED_FILES_DDL)
+        # A file delivered again under the same name replaces its record: a re-run counts it once.
+        con.execute(
+            "insert or replace into raw.quarantined_files values (?, ?, ?, ?, current_timestamp)",
+            [source_file, target.relative_to(lake).as_posix(), reason, readable],
+        )
+    return QuarantinedFile(source_file, target, reason, readable)
+
+
+QUARANTINED_FILES_DDL = """
+create schema if not exists raw;
+create table if not exists raw.quarantined_files (
+    source_file varchar primary key,
+    quarantined_path varchar,
+    reason varchar,
+    readable_lines bigint,
+    quarantined_at timestamp
+)
+"""
+
+
+def complete_lines(path: Path) -> int:
+    """The whole lines a gzip file yields before its stream breaks off (all of them when it is intact)."""
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16 +: expect a gzip header and trailer
+    try:
+        text = inflate.decompress(path.read_bytes())
+    except zlib.error:
+        return 0
+    return text.count(b"\n")
+
+
+def build_models(settings: Settings, full_refresh: bool = False) -> tuple[str, ...]:
     """`dbt build`: every model in dependency order, each followed by its tests.
 
+    The analytics models land in the candidate schema (analytics_candidate), which
+    no dashboard reads: publishing them is a separate step (see publish.py).
     Incremental models (stg_events, dim_customers) process only what is new;
     `full_refresh` rebuilds them from the whole raw table. On the local target,
     raw events the incremental runs skipped (delivered later than the lookback)
     are then named on one line.
+
+    Returns the failed data tests, one line each with its count of failing rows
+    (empty when every test passed). Anything else that fails (a model's SQL or
+    contract, a test that cannot run) raises PipelineError.
     """
-    run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
+    run_results = settings.dbt_dir / "target" / "run_results.json"
+    run_results.unlink(missing_ok=True)
+    try:
+        run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
+        failed: tuple[str, ...] = ()
+    except PipelineError:
+        failed = failed_tests(run_results)
     if settings.dbt_target == "local":
         missing = missing_events(settings.warehouse_path)
         if missing:
             print(format_missing_events(missing), file=sys.stderr)
+    return failed
+
+
+def failed_tests(run_results: Path) -> tuple[str, ...]:
+    """The failed data tests of a dbt run that failed, from its run_results.json.
+
+    A failed test is an audit finding; a node that errored (or a run that wrote no
+    results at all) is a broken build, raised as PipelineError.
+    """
+    if not run_results.is_file():
+        raise PipelineError("dbt build failed before running anything (see dbt's output above)")
+    results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    errors = [_node_name(result["unique_id"]) for result in results if result["status"] == "error"]
+    if errors:
+        raise PipelineError(f"dbt build failed on {', '.join(errors)} (see dbt's output above)")
+    failed = tuple(
+        f"dbt test {_node_name(result['unique_id'])}: {result['failures'] or 0:,} failing row(s)"
+        for result in results
+        if result["status"] == "fail"
+    )
+    if not failed:
+        raise PipelineError("dbt build failed (see dbt's output above)")
+    return failed
+
+
+def _node_name(unique_id: str) -> str:
+    """dbt's unique_id is <type>.<project>.<name>[.<hash>]; a unit test's is unit_test.<project>.<model>.<name>."""
+    parts = unique_id.split(".")
+    return parts[-1] if parts[0] == "unit_test" else parts[2]
 
 
 @dataclass(frozen=True)
@@ -126,14 +276,14 @@ sessions as (
     select
         count(*) as sessions,
         sum(case when has_order then 1 else 0 end) as converted_sessions
-    from intermediate.int_session_events
+    from analytics.analytics_sessions
 )
 select * from orders cross join sessions
 """
 
 
 def read_kpis(warehouse_path: Path) -> Kpis:
-    """The headline figures, read from the analytics tables of the local warehouse."""
+    """The headline figures, read from the published analytics tables of the local warehouse."""
     if not warehouse_path.is_file():
         raise PipelineError(f"no warehouse at {warehouse_path}: run the pipeline first (make demo)")
     try:
@@ -141,7 +291,9 @@ def read_kpis(warehouse_path: Path) -> Kpis:
             cursor = con.execute(KPI_QUERY)
             row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
     except duckdb.CatalogException as error:
-        raise PipelineError(f"the analytics tables are missing ({error}): run `dbt build` first") from None
+        raise PipelineError(
+            f"the published analytics tables are missing ({error}): run `make transform` first"
+        ) from None
     return Kpis(
         orders=row["orders"],
         revenue_orders=int(row["revenue_orders"] or 0),
