@@ -48,6 +48,13 @@ def _done(started: float, text: str = "") -> None:
     click.echo(f"      done in {time.monotonic() - started:.1f} s{'  ' + text if text else ''}")
 
 
+START = click.option(
+    "--start",
+    type=DATE,
+    default=DEMO_START.strftime("%Y-%m-%d"),
+    show_default=True,
+    help="First moment of the window (UTC).",
+)
 WORKERS = click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -80,13 +87,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--start",
-    type=DATE,
-    default=DEMO_START.strftime("%Y-%m-%d"),
-    show_default=True,
-    help="First moment of the window (UTC).",
-)
+@START
 @click.option(
     "--end",
     type=DATE,
@@ -137,13 +138,7 @@ def kpis() -> None:
     show_default=True,
     help="Where the run keeps its own lake and warehouse (replaced on each run), relative to the project.",
 )
-@click.option(
-    "--start",
-    type=DATE,
-    default=DEMO_START.strftime("%Y-%m-%d"),
-    show_default=True,
-    help="First moment of the window (UTC).",
-)
+@START
 @click.option("--hours", type=click.IntRange(1, 24 * 7), default=24, show_default=True, help="Length of the window.")
 def chaos(folder: Path, start: datetime, hours: int) -> None:
     """Run the pipeline with every fault injected and print the reliability report; exit 1 if it does not balance."""
