@@ -32,8 +32,12 @@ def run_dbt(settings: Settings, *args: str) -> str:
     """
     returncode, output = _run_dbt(settings, *args)
     if returncode != 0:
-        raise PipelineError(f"dbt {' '.join(args)} failed (see dbt's output above)")
+        raise _dbt_failed(*args)
     return output
+
+
+def _dbt_failed(*args: str) -> PipelineError:
+    return PipelineError(f"dbt {' '.join(args)} failed (see dbt's output above)")
 
 
 def _run_dbt(settings: Settings, *args: str) -> tuple[int, str]:
@@ -91,17 +95,14 @@ def load_lake(settings: Settings) -> list[QuarantinedFile]:
     readable lines, and the load runs again for the rest. Returns the files
     quarantined by this load.
     """
-    if settings.dbt_target != "local":
-        run_dbt(settings, "run-operation", "copy_into_raw_events")
-        return []
     quarantined: list[QuarantinedFile] = []
     while True:
         returncode, output = _run_dbt(settings, "run-operation", "copy_into_raw_events")
         if returncode == 0:
             return quarantined
-        unreadable = UNREADABLE_FILE.search(output)
+        unreadable = UNREADABLE_FILE.search(output) if settings.dbt_target == "local" else None
         if unreadable is None:
-            raise PipelineError("dbt run-operation copy_into_raw_events failed (see dbt's output above)")
+            raise _dbt_failed("run-operation", "copy_into_raw_events")
         moved = quarantine_file(settings, unreadable.group("path"), unreadable.group("reason"))
         print(
             f"Quarantined {moved.source_file} ({moved.reason}; {moved.readable_lines:,} whole lines readable): "
