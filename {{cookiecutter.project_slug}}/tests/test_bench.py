@@ -47,6 +47,8 @@ def test_the_warehouse_scale_bench_loads_builds_and_rebuilds_one_new_hour(tmp_pa
     labels = dict(rows)
     assert "events/s" in labels["load (dbt run-operation)"]
     assert "%" in labels["ratio incremental / full"]
+    assert "lines/s" in labels["DuckDB alone reading the lake"]
+    assert "of the full build" in labels["dbt with nothing to do"]
     (path,) = (tmp_path / "bench").glob("*-warehouse-*.json")
     figures = json.loads(path.read_text())
     assert figures["kind"] == "warehouse" and figures["shops"] == 3  # about 2,000 events a shop a day
@@ -54,6 +56,9 @@ def test_the_warehouse_scale_bench_loads_builds_and_rebuilds_one_new_hour(tmp_pa
     assert figures["new_hour_events"] > 0 and figures["new_hour_files"] > 0
     for key in ("load_events_per_second", "dbt_build_seconds", "dbt_incremental_seconds", "peak_rss_mib_children"):
         assert isinstance(figures[key], float) and figures[key] > 0, key
+    # The floors: DuckDB counts every line the lake holds; dbt with nothing to do costs time.
+    assert figures["duckdb_read_lines"] == figures["lake_events"]
+    assert figures["dbt_nothing_to_do_seconds"] > 0
     # The profile's DuckDB memory limit, as dbt's connection reports it (e.g. "3.7 GiB").
     assert figures["duckdb_memory_limit"].split()[1] in ("MiB", "GiB")
     assert isinstance(figures["memory_target_met"], bool)

@@ -33,12 +33,14 @@
         {{ return(none) }}
     {% endif %}
 
-    {#- The files are read in batches of 500, each in its own transaction with its lines in
+    {#- The files are read in batches of 1,000, each in its own transaction with its lines in
         raw.load_history: the memory a load needs stays flat however large the backlog, and a
         load that stops half-way keeps its whole batches, so a re-run loads only the rest. -#}
     {% do run_query("create or replace temp table previous_load as select max(loaded_at) as loaded_at from raw.load_history") %}
     {%- set load_sql -%}
-        {% for batch in new_files | batch(500) %}
+        -- Line numbers come from the order new_lines keeps (below): on, whatever the profile says.
+        set preserve_insertion_order = true;
+        {% for batch in new_files | batch(1000) %}
         begin transaction;
         {%- set file_list -%}
             [{%- for file in batch -%}'{{ file | replace("'", "''") }}'{{ "," if not loop.last }}{%- endfor -%}]
@@ -54,14 +56,15 @@
         );
 
         -- Each line verbatim: the CSV reader with a delimiter and quote that never occur, so
-        -- nothing is parsed yet. row_number() over () streams in read order (files in list
-        -- order, lines in file order): numbering needs no sort of the lines. A line is kept
-        -- once: as `event` when it loads, as `rejected_line` when it does not (blank lines,
-        -- which carry nothing to load or reject, as in Snowflake, only keep their number).
+        -- nothing is parsed yet. A table DuckDB fills from a scan keeps the scan's order (files
+        -- in list order, lines in file order) while both cores read: its rowid is the line's
+        -- read order, so numbering needs neither a sort nor a one-thread row_number() over ().
+        -- A line is kept once: as `event` when it loads, as `rejected_line` when it does not
+        -- (blank lines, which carry nothing to load or reject, as in Snowflake, only keep
+        -- their number).
         create or replace temp table new_lines as
         select
             file_index,
-            row_number() over () as read_order,
             event,
             case when event is null and trim(line) <> '' then line end as rejected_line
         from (
@@ -78,20 +81,20 @@
             from read_csv(
                 {{ file_list }},
                 columns = {'line': 'VARCHAR'}, delim = '\x1f', quote = '', escape = '',
-                header = false, auto_detect = false, filename = true
+                header = false, auto_detect = false
             )
         );
 
-        -- A line's number in its file: its read order after the lines of the files before it.
+        -- A line's number in its file: its read order after the first line of its file.
         create or replace temp view numbered_lines as
         select
             new_files.source_file,
-            new_lines.read_order - file_starts.lines_before as file_row_number,
+            new_lines.rowid - file_starts.first_rowid + 1 as file_row_number,
             new_lines.event,
             new_lines.rejected_line
         from new_lines
         inner join (
-            select file_index, min(read_order) - 1 as lines_before from new_lines group by file_index
+            select file_index, min(rowid) as first_rowid from new_lines group by file_index
         ) as file_starts on new_lines.file_index = file_starts.file_index
         inner join new_files on new_lines.file_index = new_files.file_index;
 
