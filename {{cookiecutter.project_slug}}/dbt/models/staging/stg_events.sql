@@ -36,10 +36,11 @@ with
 
 previous_run as (
 
-    -- Where this run starts: the last load it has seen, and the lookback's first event time.
-    -- Both are null when the table is empty (then everything is read).
+    -- Where this run starts: the last load it has seen (any time before the first load
+    -- when the table is empty: then everything is read), and the lookback's first event
+    -- time (null when the table is empty).
     select
-        max(loaded_at) as loaded_until,
+        coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) as loaded_until,
         {{ dbt.dateadd('day', -var('stg_events_lookback_days'), 'max(event_timestamp)') }} as reprocess_from
     from {{ this }}
 
@@ -56,10 +57,9 @@ raw_events as (
         raw_events.loaded_at
     from {{ source('raw', 'raw_events') }} as raw_events
     {% if is_incremental() %}
-        cross join previous_run
-        where
-            previous_run.loaded_until is null
-            or raw_events.loaded_at > previous_run.loaded_until
+        -- A scalar subquery, not a join: the warehouse compares loaded_at with one value
+        -- and skips the blocks of rows loaded before it (with a join it reads them all).
+        where raw_events.loaded_at > (select previous_run.loaded_until from previous_run)
     {% endif %}
 
 ),
@@ -120,8 +120,7 @@ staged_in_window as (
     -- the events already staged that a copy in this run could duplicate (copies share a timestamp)
     select staged.event_id
     from {{ this }} as staged
-    cross join previous_run
-    where staged.event_timestamp >= previous_run.reprocess_from
+    where staged.event_timestamp >= (select previous_run.reprocess_from from previous_run)
 
 ),
 
