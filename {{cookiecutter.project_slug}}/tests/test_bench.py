@@ -56,6 +56,14 @@ def test_the_warehouse_scale_bench_loads_builds_and_rebuilds_one_new_hour(tmp_pa
     assert figures["new_hour_events"] > 0 and figures["new_hour_files"] > 0
     for key in ("load_events_per_second", "dbt_build_seconds", "dbt_incremental_seconds", "peak_rss_mib_children"):
         assert isinstance(figures[key], float) and figures[key] > 0, key
+    # Each build's wall time, split into dbt's start and exit, models, tests and the gaps between.
+    for build in ("build", "incremental"):
+        split = figures[f"dbt_{build}_split_seconds"]
+        parts = split["start_and_exit"] + split["models"] + split["tests"] + split["between_nodes"]
+        assert parts == pytest.approx(figures[f"dbt_{build}_seconds"]), build
+        assert split["start_and_exit"] > 0 and split["models"] > 0 and split["tests"] > 0, build
+        assert split["model_count"] >= 10 and split["test_count"] >= 100, build
+    assert "tests" in labels["incremental, where the time went"]
     # The floors: DuckDB counts every line the lake holds; dbt with nothing to do costs time.
     assert figures["duckdb_read_lines"] == figures["lake_events"]
     assert figures["dbt_nothing_to_do_seconds"] > 0

@@ -430,6 +430,42 @@ def count_lake_lines(lake_dir: Path) -> int:
         ).fetchone()[0]
 
 
+@dataclasses.dataclass(frozen=True)
+class BuildTime:
+    """Where a `dbt build`'s wall time went, from its run_results.json."""
+
+    start_and_exit: float  # dbt starting (imports, reading the parsed project) and exiting
+    models: float  # models and snapshots, each from its start to its end
+    tests: float  # data and unit tests, likewise
+    between_nodes: float  # dbt's own work between one node and the next
+    model_count: int
+    test_count: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.start_and_exit:.1f} s dbt start and exit, {self.models:.1f} s in {self.model_count} models, "
+            f"{self.tests:.1f} s in {self.test_count} tests, {self.between_nodes:.1f} s between nodes"
+        )
+
+
+def build_time(wall_seconds: float, run_results: Path) -> BuildTime:
+    """Split a build's wall time with the run_results.json it just wrote."""
+    results = json.loads(run_results.read_text(encoding="utf-8"))
+    nodes = results["results"]
+    tests = [node for node in nodes if node["unique_id"].split(".")[0] in ("test", "unit_test")]
+    models = [node for node in nodes if node not in tests]
+    model_seconds = sum(node["execution_time"] for node in models)
+    test_seconds = sum(node["execution_time"] for node in tests)
+    return BuildTime(
+        start_and_exit=wall_seconds - results["elapsed_time"],
+        models=model_seconds,
+        tests=test_seconds,
+        between_nodes=results["elapsed_time"] - model_seconds - test_seconds,
+        model_count=len(models),
+        test_count=len(tests),
+    )
+
+
 def run_warehouse_bench(
     settings: Settings,
     events: int,
@@ -466,10 +502,13 @@ def run_warehouse_bench(
         run_dbt(run, "parse")
         read = _timed(lambda: count_lake_lines(run.lake_dir))
         load = _timed(lambda: load_lake(run))
+        run_results = run.dbt_dir / "target" / "run_results.json"
         build = _timed(lambda: build_models(run))
+        build_split = build_time(build.seconds, run_results)
         _link_tree(lake.new_hour, run.lake_dir)
         load_hour = _timed(lambda: load_lake(run))
         incremental = _timed(lambda: build_models(run))
+        incremental_split = build_time(incremental.seconds, run_results)
         nothing_to_do = _timed(lambda: load_lake(run))  # every file is loaded already
         memory_limit = dbt_memory_limit(run)
         warehouse_mib = run.warehouse_path.stat().st_size / 1024 / 1024
@@ -511,6 +550,8 @@ def run_warehouse_bench(
         "new_hour_load_seconds": load_hour.seconds,
         "dbt_incremental_seconds": incremental.seconds,
         "dbt_incremental_cpu_seconds": incremental.cpu_seconds,
+        "dbt_build_split_seconds": dataclasses.asdict(build_split),
+        "dbt_incremental_split_seconds": dataclasses.asdict(incremental_split),
         "dbt_nothing_to_do_seconds": nothing_to_do.seconds,
         "dbt_nothing_to_do_share_of_full_build": nothing_to_do.seconds / build.seconds,
         "load_average_1min_at_start": load_average_at_start,
@@ -558,8 +599,10 @@ def run_warehouse_bench(
             "other work on the machine adds little to it)",
         ),
         ("dbt build, full", f"{build.seconds:.2f} s  (CPU {build.cpu_seconds:.2f} s)"),
+        ("full build, where the time went", build_split.describe()),
         ("one new hour", f"{hour_events:,} events in {hour_files:,} files, loaded in {load_hour.seconds:.2f} s"),
         ("dbt build, incremental", f"{incremental.seconds:.2f} s  (CPU {incremental.cpu_seconds:.2f} s)"),
+        ("incremental, where the time went", incremental_split.describe()),
         (
             "ratio incremental / full",
             f"{incremental_share:.1%}, by CPU time {figures['incremental_share_of_full_build_cpu']:.1%}  "
