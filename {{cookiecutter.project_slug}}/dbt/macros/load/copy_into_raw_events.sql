@@ -38,7 +38,7 @@
         load that stops half-way keeps its whole batches, so a re-run loads only the rest. -#}
     {% do run_query("create or replace temp table previous_load as select max(loaded_at) as loaded_at from raw.load_history") %}
     {%- set load_sql -%}
-        -- Line numbers come from the order new_lines keeps (below): on, whatever the profile says.
+        -- The line numbers below rely on DuckDB keeping read order in new_lines: on, whatever the profile sets.
         set preserve_insertion_order = true;
         {% for batch in new_files | batch(1000) %}
         begin transaction;
