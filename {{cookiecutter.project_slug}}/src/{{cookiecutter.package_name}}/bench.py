@@ -58,6 +58,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+
 from .catalog import build_catalog
 from .errors import PipelineError
 from .generator import HOUR_MS, iter_event_lines, iter_events
@@ -418,8 +420,6 @@ def _link_tree(source: Path, target: Path) -> None:
 def count_lake_lines(lake_dir: Path) -> int:
     """DuckDB alone counting the lines of every lake file, with all its threads: the reading and
     decompressing every load does, and nothing else (the load's ceiling)."""
-    import duckdb
-
     files = [str(path) for path in list_lake_files(lake_dir)]
     with duckdb.connect() as con:
         # The load's own reader: one VARCHAR column per line, nothing parsed.
@@ -434,7 +434,9 @@ def count_lake_lines(lake_dir: Path) -> int:
 class BuildTime:
     """Where a `dbt build`'s wall time went, from its run_results.json."""
 
-    start_and_exit: float  # dbt starting (imports, reading the parsed project) and exiting
+    # Outside dbt's run of the nodes: dbt starting (imports, the parsed project) and exiting,
+    # and the check for raw events the run skipped (a fraction of a second).
+    start_and_exit: float
     models: float  # models and snapshots, each from its start to its end
     tests: float  # data and unit tests, likewise
     between_nodes: float  # dbt's own work between one node and the next
