@@ -66,7 +66,7 @@ from .generator import HOUR_MS, iter_event_lines, iter_events
 from .lake import DELIVERY_STREAM, GZIP_LEVEL, LocalLakeSink, list_lake_files
 from .pipeline import DEMO_START, generate_to_lake
 from .settings import Settings
-from .warehouse import build_models, load_lake, run_dbt
+from .warehouse import build_models, load_lake, run_dbt, run_results_path
 
 BENCH_DIR = Path("data") / "bench"  # under the project folder
 BENCH_FORMAT = 1  # bump when a key changes meaning
@@ -453,9 +453,10 @@ class BuildTime:
 def build_time(wall_seconds: float, run_results: Path) -> BuildTime:
     """Split a build's wall time with the run_results.json it just wrote."""
     results = json.loads(run_results.read_text(encoding="utf-8"))
-    nodes = results["results"]
-    tests = [node for node in nodes if node["unique_id"].split(".")[0] in ("test", "unit_test")]
-    models = [node for node in nodes if node not in tests]
+    tests, models = [], []
+    for node in results["results"]:
+        is_test = node["unique_id"].split(".")[0] in ("test", "unit_test")
+        (tests if is_test else models).append(node)
     model_seconds = sum(node["execution_time"] for node in models)
     test_seconds = sum(node["execution_time"] for node in tests)
     return BuildTime(
@@ -504,7 +505,7 @@ def run_warehouse_bench(
         run_dbt(run, "parse")
         read = _timed(lambda: count_lake_lines(run.lake_dir))
         load = _timed(lambda: load_lake(run))
-        run_results = run.dbt_dir / "target" / "run_results.json"
+        run_results = run_results_path(run)
         build = _timed(lambda: build_models(run))
         build_split = build_time(build.seconds, run_results)
         _link_tree(lake.new_hour, run.lake_dir)

@@ -157,6 +157,11 @@ def complete_lines(path: Path) -> int:
     return text.count(b"\n")
 
 
+def run_results_path(settings: Settings) -> Path:
+    """Where dbt writes what its last command did, node by node (every command overwrites it)."""
+    return settings.dbt_dir / "target" / "run_results.json"
+
+
 def build_models(settings: Settings, full_refresh: bool = False) -> tuple[str, ...]:
     """`dbt build`: every model in dependency order, each followed by its tests.
 
@@ -171,7 +176,7 @@ def build_models(settings: Settings, full_refresh: bool = False) -> tuple[str, .
     (empty when every test passed). Anything else that fails (a model's SQL or
     contract, a test that cannot run) raises PipelineError.
     """
-    run_results = settings.dbt_dir / "target" / "run_results.json"
+    run_results = run_results_path(settings)
     run_results.unlink(missing_ok=True)
     try:
         run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
