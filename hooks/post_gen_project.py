@@ -56,10 +56,11 @@ def remove_notebooks() -> None:
 def remove_aws() -> None:
     """Without AWS the pipeline stays local: the lake, live mode and late/duplicate delivery remain."""
     remove(
-        "infra",
-        f"{PACKAGE_DIR}/handler.py",
-        f"{PACKAGE_DIR}/aws_sinks.py",
-        f"{PACKAGE_DIR}/deploy.py",
+        "infra/aws",
+        f"{PACKAGE_DIR}/ingest/handler.py",
+        f"{PACKAGE_DIR}/ingest/aws_sinks.py",
+        f"{PACKAGE_DIR}/ingest/lambda_zip.py",
+        f"{PACKAGE_DIR}/ingest/deploy.py",
         "tests/test_handler.py",
         "tests/test_infra.py",
         "tests/test_lambda_zip.py",
@@ -69,7 +70,7 @@ def remove_aws() -> None:
 def remove_airflow() -> None:
     """Without Airflow the same steps run from make and the CLI; the dbt graph reader serves only the DAGs."""
     tests = [str(p.relative_to(PROJECT_DIR)) for p in (PROJECT_DIR / "tests").glob("test_airflow*.py")]
-    remove("airflow", f"{PACKAGE_DIR}/dbt_graph.py", "tests/test_dbt_graph.py", *tests)
+    remove("airflow", f"{PACKAGE_DIR}/warehouse/dbt_graph.py", "tests/test_dbt_graph.py", *tests)
 
 
 def remove_dashboard() -> None:
@@ -77,9 +78,9 @@ def remove_dashboard() -> None:
 
 
 def remove_quality() -> None:
-    """Without Great Expectations the publish gate is dbt's tests alone; faults and the chaos report stay."""
+    """Without Great Expectations the publish gate is dbt's tests alone; the gate, faults and chaos report stay."""
     tests = [str(p.relative_to(PROJECT_DIR)) for p in (PROJECT_DIR / "tests").glob("test_quality*.py")]
-    remove(f"{PACKAGE_DIR}/quality", *tests)
+    remove(f"{PACKAGE_DIR}/quality/expectations", *tests)
 
 
 def relock() -> None:

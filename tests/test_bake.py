@@ -148,7 +148,7 @@ def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
         answers,
         project,
         "quality",
-        "src/ecommerce_analytics/quality",
+        "src/ecommerce_analytics/quality/expectations",
         r"great.?expectations|\bgx\b|make quality|data.?docs|run_quality_gate|quality\.(runner|suites)|expectation",
         "great-expectations",
     )

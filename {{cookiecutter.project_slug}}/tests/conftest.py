@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.pipeline import generate_to_lake
-from {{ cookiecutter.package_name }}.publish import publish
+from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.settings import DEFAULT_SEED, Settings
-from {{ cookiecutter.package_name }}.warehouse import build_models, load_lake
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import build_models
+from {{ cookiecutter.package_name }}.warehouse.load import load_lake
+from {{ cookiecutter.package_name }}.warehouse.publish import publish
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Two weeks: enough for every funnel branch and repeat buyers, quick to build.

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }}.bench import parse_count, run_bench, run_warehouse_bench
+from {{ cookiecutter.package_name }}.bench.generator import run_bench
+from {{ cookiecutter.package_name }}.bench.measure import parse_count
+from {{ cookiecutter.package_name }}.bench.warehouse import run_warehouse_bench
 from {{ cookiecutter.package_name }}.errors import PipelineError
 
 from conftest import make_settings

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from {{ cookiecutter.package_name }}.warehouse import read_kpis
+from {{ cookiecutter.package_name }}.warehouse.kpis import read_kpis
 
 from conftest import PROJECT_DIR
 

@@ -29,9 +29,9 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect as websocket_connect
 
-from {{ cookiecutter.package_name }}.pipeline import generate_to_lake
+from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.warehouse import Kpis, read_kpis
+from {{ cookiecutter.package_name }}.warehouse.kpis import Kpis, read_kpis
 
 from conftest import PROJECT_DIR, TEST_END
 

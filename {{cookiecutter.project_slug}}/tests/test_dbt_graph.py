@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.dbt_graph import BuildStep, parents_by_name, plan_builds
 from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.warehouse.dbt_graph import BuildStep, parents_by_name, plan_builds
 
 
 def node(kind: str, name: str, *parents: str) -> tuple[str, dict]:

@@ -12,7 +12,7 @@ import sys
 import duckdb
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.warehouse import run_dbt
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_dbt
 
 MODELS = {
     "stg_events",

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from {{ cookiecutter.package_name }}.delivery import DeliveryPolicy, deliveries_in_window
-from {{ cookiecutter.package_name }}.generator import generate_events
+from {{ cookiecutter.package_name }}.ingest.delivery import DeliveryPolicy, deliveries_in_window
+from {{ cookiecutter.package_name }}.ingest.generator import generate_events
 
 START = datetime(2025, 10, 1, 10, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=5)

@@ -19,11 +19,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from {{ cookiecutter.package_name }} import chaos
-from {{ cookiecutter.package_name }}.chaos import Round, chaos_settings, measure
 from {{ cookiecutter.package_name }}.cli import main, run
-from {{ cookiecutter.package_name }}.faults import FaultLedger, FaultPlan, FaultRecord
-from {{ cookiecutter.package_name }}.warehouse import QUARANTINE_DIR, load_lake
+from {{ cookiecutter.package_name }}.quality import chaos
+from {{ cookiecutter.package_name }}.quality.chaos import Round, chaos_settings, measure
+from {{ cookiecutter.package_name }}.quality.faults import FaultLedger, FaultPlan, FaultRecord
+from {{ cookiecutter.package_name }}.warehouse.load import QUARANTINE_DIR, load_lake
 
 from conftest import PROJECT_DIR, make_settings
 

@@ -15,8 +15,8 @@ from itertools import pairwise
 import jsonschema
 import pytest
 
-from {{ cookiecutter.package_name }}.catalog import CATEGORIES, build_catalog
-from {{ cookiecutter.package_name }}.generator import EVENT_TYPES, generate_events, iter_event_lines, utc_iso, uuid4_str
+from {{ cookiecutter.package_name }}.ingest.catalog import CATEGORIES, build_catalog
+from {{ cookiecutter.package_name }}.ingest.generator import EVENT_TYPES, generate_events, iter_event_lines, utc_iso, uuid4_str
 
 START = datetime(2025, 10, 1, tzinfo=UTC)
 END = datetime(2025, 10, 8, tzinfo=UTC)

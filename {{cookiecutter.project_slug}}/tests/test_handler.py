@@ -18,10 +18,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from {{ cookiecutter.package_name }}.aws_sinks import FirehoseSink, KinesisSink, Record, batches
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.generator import generate_events
-from {{ cookiecutter.package_name }}.handler import DeliveryError, HandlerConfig, handler, window_of
+from {{ cookiecutter.package_name }}.ingest.aws_sinks import FirehoseSink, KinesisSink, Record, batches
+from {{ cookiecutter.package_name }}.ingest.generator import generate_events
+from {{ cookiecutter.package_name }}.ingest.handler import DeliveryError, HandlerConfig, handler, window_of
 
 SCHEDULE = {"source": "aws.events", "detail-type": "Scheduled Event", "time": "2025-10-04T19:05:00Z"}
 
@@ -209,7 +209,7 @@ def test_firehose_gives_up_after_the_last_attempt_and_reports_the_failures(aws):
 
 
 def test_a_failed_record_fails_the_invocation(aws, monkeypatch):
-    import {{ cookiecutter.package_name }}.handler as handler_module
+    import {{ cookiecutter.package_name }}.ingest.handler as handler_module
 
     class Rejects:
         def put_records(self, StreamName, Records):
@@ -218,7 +218,7 @@ def test_a_failed_record_fails_the_invocation(aws, monkeypatch):
     monkeypatch.setenv("SINK", "kinesis")
     monkeypatch.setenv("KINESIS_STREAM_NAME", "raw-events")
     monkeypatch.setattr(handler_module, "_aws_client", lambda service: Rejects())
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.aws_sinks.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.ingest.aws_sinks.time.sleep", lambda seconds: None)
     with pytest.raises(DeliveryError, match="records failed after retries"):
         handler(SCHEDULE, None)
 

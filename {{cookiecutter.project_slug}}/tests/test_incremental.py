@@ -27,12 +27,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from {{ cookiecutter.package_name }}.catalog import build_catalog
-from {{ cookiecutter.package_name }}.generator import Event, iter_events
-from {{ cookiecutter.package_name }}.lake import LocalLakeSink, list_lake_files
-from {{ cookiecutter.package_name }}.pipeline import generate_to_lake
+from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
+from {{ cookiecutter.package_name }}.ingest.catalog import build_catalog
+from {{ cookiecutter.package_name }}.ingest.generator import Event, iter_events
+from {{ cookiecutter.package_name }}.ingest.lake import LocalLakeSink, list_lake_files
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.warehouse import build_models, load_lake, missing_events, run_dbt
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import build_models, missing_events, run_dbt
+from {{ cookiecutter.package_name }}.warehouse.load import load_lake
 
 from conftest import make_settings
 

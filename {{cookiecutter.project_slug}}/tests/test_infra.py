@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from cfnlint.decode import cfn_yaml
 from moto import mock_aws
 
-from {{ cookiecutter.package_name }} import deploy
+from {{ cookiecutter.package_name }}.ingest import deploy
 from {{ cookiecutter.package_name }}.errors import PipelineError
 
 from conftest import PROJECT_DIR
@@ -218,7 +218,7 @@ def test_snowflake_trust_uses_the_integrations_user_and_external_id(template):
 def test_the_lambda_is_configured_for_the_schedule(template):
     properties = template["Resources"]["GeneratorFunction"]["Properties"]
     assert properties["Runtime"] == "python3.11"
-    assert properties["Handler"] == "{{ cookiecutter.package_name }}.handler.handler"
+    assert properties["Handler"] == "{{ cookiecutter.package_name }}.ingest.handler.handler"
     assert properties["Code"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": "ArtifactKey"}}
     variables = properties["Environment"]["Variables"]
     assert variables["SINK"] == "kinesis"
@@ -271,7 +271,7 @@ def test_the_stack_deploys_into_moto(aws, moto_template_path):
 
     function = boto3.client("lambda").get_function_configuration(FunctionName=outputs["FunctionName"])
     assert function["Runtime"] == "python3.11"
-    assert function["Handler"] == "{{ cookiecutter.package_name }}.handler.handler"
+    assert function["Handler"] == "{{ cookiecutter.package_name }}.ingest.handler.handler"
     assert function["Role"] == iam.get_role(RoleName=physical["GeneratorRole"])["Role"]["Arn"]
     assert function["Environment"]["Variables"]["KINESIS_STREAM_NAME"] == outputs["KinesisStreamName"]
 
@@ -351,7 +351,7 @@ def test_without_credentials_deploy_prints_one_error_line(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     # A new interpreter: moto's patches live only in this test process.
     result = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}.deploy", "deploy"],
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}.ingest.deploy", "deploy"],
         capture_output=True,
         text=True,
         cwd=PROJECT_DIR,

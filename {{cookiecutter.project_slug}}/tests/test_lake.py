@@ -11,10 +11,10 @@ from itertools import pairwise
 
 import pytest
 
-from {{ cookiecutter.package_name }} import pipeline
-from {{ cookiecutter.package_name }}.bench import same_files
-from {{ cookiecutter.package_name }}.generator import generate_events, iter_event_lines
-from {{ cookiecutter.package_name }}.lake import LocalLakeSink, list_lake_files
+from {{ cookiecutter.package_name }}.bench.measure import same_files
+from {{ cookiecutter.package_name }}.ingest import backfill
+from {{ cookiecutter.package_name }}.ingest.generator import generate_events, iter_event_lines
+from {{ cookiecutter.package_name }}.ingest.lake import LocalLakeSink, list_lake_files
 
 from conftest import make_settings
 
@@ -90,7 +90,7 @@ def test_a_file_appears_whole_or_not_at_all(tmp_path, monkeypatch):
     def interrupted(*args):
         raise KeyboardInterrupt  # Ctrl-C between writing the temporary file and renaming it
 
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.lake.os.replace", interrupted)
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.ingest.lake.os.replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sink.flush()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # no half file, no temporary left
@@ -135,10 +135,10 @@ def test_files_are_plain_gzip_with_a_fixed_header(tmp_path):
 
 def test_parallel_cuts_fall_at_a_quiet_hour():
     start, end = datetime(2025, 10, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
-    cuts = pipeline.plan_cuts(start, end, 2)
+    cuts = backfill.plan_cuts(start, end, 2)
     assert cuts == sorted(cuts) and start < cuts[0] and cuts[-1] < end
     assert len(cuts) + 1 >= 4 and all(b - a <= timedelta(days=8) for a, b in pairwise([start, *cuts, end]))
-    assert all(cut.hour == pipeline.QUIET_HOUR and cut.minute == 0 for cut in cuts)
+    assert all(cut.hour == backfill.QUIET_HOUR and cut.minute == 0 for cut in cuts)
 
 
 @pytest.mark.parametrize("buffer_seconds", [900, 60, 0])
@@ -146,8 +146,8 @@ def test_parallel_generation_writes_the_serial_files(tmp_path, buffer_seconds):
     start, end = datetime(2025, 10, 1, tzinfo=UTC), datetime(2025, 10, 5, 7, tzinfo=UTC)
     serial = make_settings(tmp_path / "serial", lake_buffer_seconds=buffer_seconds)
     parallel = dataclasses.replace(serial, lake_dir=tmp_path / "parallel" / "lake")
-    expected = pipeline.generate_to_lake(serial, start, end)
-    assert pipeline.generate_to_lake(parallel, start, end, workers=2) == expected
+    expected = backfill.generate_to_lake(serial, start, end)
+    assert backfill.generate_to_lake(parallel, start, end, workers=2) == expected
     assert same_files(serial.lake_dir, parallel.lake_dir)
     assert not list(parallel.lake_dir.rglob("*.tmp"))
 
@@ -162,9 +162,9 @@ def test_parallel_chunks_cut_anywhere_still_write_the_serial_files(tmp_path, mon
         datetime(2025, 10, 2, 12, 30, tzinfo=UTC),
         datetime(2025, 10, 3, 23, 59, tzinfo=UTC),
     ]
-    monkeypatch.setattr(pipeline, "plan_cuts", lambda *_: cuts)
+    monkeypatch.setattr(backfill, "plan_cuts", lambda *_: cuts)
     serial = make_settings(tmp_path / "serial")
     parallel = dataclasses.replace(serial, lake_dir=tmp_path / "parallel" / "lake")
-    expected = pipeline.generate_to_lake(serial, start, end)
-    assert pipeline.generate_to_lake(parallel, start, end, workers=3) == expected
+    expected = backfill.generate_to_lake(serial, start, end)
+    assert backfill.generate_to_lake(parallel, start, end, workers=3) == expected
     assert same_files(serial.lake_dir, parallel.lake_dir)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.deploy import ZIP_TIMESTAMP, build_lambda_zip, lambda_modules
+from {{ cookiecutter.package_name }}.ingest.lambda_zip import ZIP_TIMESTAMP, build_lambda_zip, lambda_modules
 
 from conftest import PROJECT_DIR
 
@@ -48,7 +48,7 @@ def zip_names(path: Path) -> list[str]:
 def modules_imported_by_handler() -> set[str]:
     """The package's modules that importing the handler loads, as a fresh interpreter reports them."""
     script = (
-        f"import sys, {PACKAGE}.handler\n"
+        f"import sys, {PACKAGE}.ingest.handler\n"
         f"print('\\n'.join(sorted(m for m in sys.modules if m == {PACKAGE!r} or m.startswith({PACKAGE!r} + '.'))))"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
@@ -62,28 +62,33 @@ def test_the_zip_holds_the_handlers_import_closure(lambda_zip):
     modules = {name.removesuffix(".py").removesuffix("/__init__").replace("/", ".") for name in names}
     # Everything the handler loads is inside; the closure is read from the source, so lazy imports count too.
     assert modules_imported_by_handler() <= modules
-    for needed in ("__init__", "handler", "generator", "catalog", "lake", "errors"):
+    for needed in ("__init__", "errors", "ingest/__init__", "ingest/handler", "ingest/generator", "ingest/lake"):
         assert f"{PACKAGE}/{needed}.py" in names
-    for not_needed in ("cli", "warehouse", "bench", "pipeline", "deploy"):
+    for not_needed in ("cli", "ingest/backfill", "ingest/deploy", "ingest/lambda_zip"):
         assert f"{PACKAGE}/{not_needed}.py" not in names
+    # No later stage, and no tooling: the handler only sends events.
+    assert not [
+        name for name in names if name.startswith((f"{PACKAGE}/warehouse/", f"{PACKAGE}/quality/", f"{PACKAGE}/bench/"))
+    ]
     assert not [name for name in names if "test" in name or "dbt" in name or "contracts" in name]
 
 
 def test_the_closure_follows_every_import_form(tmp_path):
     package = tmp_path / PACKAGE
-    (package / "sub").mkdir(parents=True)
+    (package / "ingest" / "sub").mkdir(parents=True)
     (package / "contracts").mkdir()
     files = {
         "__init__.py": "",
-        "handler.py": f"from . import alpha\nfrom .beta import thing\nimport {PACKAGE}.gamma\n"
+        "ingest/__init__.py": "",
+        "ingest/handler.py": f"from .. import alpha\nfrom ..beta import thing\nimport {PACKAGE}.gamma\n"
         "def later():\n    from .sub.inner import x\n",
         "alpha.py": "import json\n",
         "beta.py": "from .alpha import y\nSCHEMA = 'contracts/event.schema.json'\nthing = 1\n",
         "gamma.py": "",
-        "sub/__init__.py": "",
-        "sub/inner.py": "from ..delta import z\n",
+        "ingest/sub/__init__.py": "",
+        "ingest/sub/inner.py": "from ...delta import z\n",
         "delta.py": "",
-        "unused.py": "from . import handler\n",
+        "unused.py": "from .ingest import handler\n",
         "contracts/event.schema.json": "{}",
     }
     for name, text in files.items():
@@ -134,7 +139,7 @@ def test_the_zip_runs_on_the_bare_lambda_runtime(lambda_zip, tmp_path):
     script = f"""
 import json, sys, sysconfig
 sys.path.insert(0, {str(task)!r})
-from {PACKAGE} import handler
+from {PACKAGE}.ingest import handler
 summary = handler.handler({SCHEDULED_EVENT!r}, None)
 paths = sysconfig.get_paths()
 runtime = ({str(task)!r}, paths["purelib"], paths["platlib"])

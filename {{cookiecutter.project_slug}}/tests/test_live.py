@@ -10,10 +10,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from {{ cookiecutter.package_name }}.delivery import DeliveryPolicy
-from {{ cookiecutter.package_name }}.generator import generate_events
-from {{ cookiecutter.package_name }}.lake import list_lake_files
-from {{ cookiecutter.package_name }}.live import run_live
+from {{ cookiecutter.package_name }}.ingest.delivery import DeliveryPolicy
+from {{ cookiecutter.package_name }}.ingest.generator import generate_events
+from {{ cookiecutter.package_name }}.ingest.lake import list_lake_files
+from {{ cookiecutter.package_name }}.ingest.live import run_live
 
 from conftest import PROJECT_DIR
 

@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import duckdb
 
-from {{ cookiecutter.package_name }}.lake import list_lake_files
-from {{ cookiecutter.package_name }}.publish import publish
-from {{ cookiecutter.package_name }}.warehouse import build_models, format_kpis, load_lake, read_kpis
+from {{ cookiecutter.package_name }}.ingest.lake import list_lake_files
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import build_models
+from {{ cookiecutter.package_name }}.warehouse.kpis import format_kpis, read_kpis
+from {{ cookiecutter.package_name }}.warehouse.load import load_lake
+from {{ cookiecutter.package_name }}.warehouse.publish import publish
 
 MODELS = {
     "staging": ["stg_events"],

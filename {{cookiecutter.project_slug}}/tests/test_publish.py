@@ -13,16 +13,11 @@ import duckdb
 import pytest
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.pipeline import generate_to_lake
-from {{ cookiecutter.package_name }}.publish import (
-    CANDIDATE_SCHEMA,
-    PUBLISHED_SCHEMA,
-    format_transform_result,
-    publish,
-    published_tables,
-    transform,
-)
-from {{ cookiecutter.package_name }}.warehouse import load_lake, read_kpis
+from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
+from {{ cookiecutter.package_name }}.quality.gate import format_transform_result, transform
+from {{ cookiecutter.package_name }}.warehouse.kpis import read_kpis
+from {{ cookiecutter.package_name }}.warehouse.load import load_lake
+from {{ cookiecutter.package_name }}.warehouse.publish import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, publish, published_tables
 
 from conftest import TEST_END
 

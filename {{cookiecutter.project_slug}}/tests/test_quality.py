@@ -15,9 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.publish import CANDIDATE_SCHEMA, transform
-from {{ cookiecutter.package_name }}.quality.runner import format_report, run_suites
-from {{ cookiecutter.package_name }}.quality.suites import SUITES
+from {{ cookiecutter.package_name }}.quality.expectations.runner import format_report, run_suites
+from {{ cookiecutter.package_name }}.quality.expectations.suites import SUITES
+from {{ cookiecutter.package_name }}.quality.gate import transform
+from {{ cookiecutter.package_name }}.warehouse.publish import CANDIDATE_SCHEMA
 
 from conftest import PROJECT_DIR
 

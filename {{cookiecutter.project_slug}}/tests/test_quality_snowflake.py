@@ -16,8 +16,8 @@ import duckdb
 import pytest
 import snowflake.connector
 
-from {{ cookiecutter.package_name }}.quality.runner import run_suites
-from {{ cookiecutter.package_name }}.quality.suites import SUITES
+from {{ cookiecutter.package_name }}.quality.expectations.runner import run_suites
+from {{ cookiecutter.package_name }}.quality.expectations.suites import SUITES
 
 DATABASE = "QUALITY"
 # What the suites read: raw, staging and the candidate analytics tables.

@@ -29,7 +29,7 @@ import sqlfluff
 # taken now, at collection, it stays the function for every test module.
 from fakesnow import server as fakesnow_server
 
-from {{ cookiecutter.package_name }}.generator import generate_events
+from {{ cookiecutter.package_name }}.ingest.generator import generate_events
 
 from conftest import PROJECT_DIR, TEST_END, TEST_START
 
@@ -108,7 +108,7 @@ def snowflake_project(tmp_path_factory):
             cursor.execute(f"create database if not exists {DATABASE}")
             cursor.execute(f"use database {DATABASE}")
             cursor.execute("create schema if not exists raw")
-            # As warehouse/snowflake/05_raw_tables.sql creates them; replaced, because fakesnow's servers
+            # As infra/snowflake/05_raw_tables.sql creates them; replaced, because fakesnow's servers
             # in one process share one in-memory catalog, which the setup test may have used.
             cursor.execute(
                 "create or replace table raw.raw_events "

@@ -1,4 +1,4 @@
-"""The Snowflake setup: the scripts of warehouse/snowflake/ and their runner (`make snowflake-setup`).
+"""The Snowflake setup: the scripts of infra/snowflake/ and their runner (`make snowflake-setup`).
 
 The runner is tested against fakesnow, a DuckDB-backed Snowflake emulator, served on
 127.0.0.1 by the test: an emulator, because the real path is a cloud account. fakesnow
@@ -25,7 +25,7 @@ import sqlfluff
 from fakesnow import server as fakesnow_server
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.snowflake_setup import (
+from {{ cookiecutter.package_name }}.warehouse.snowflake_setup import (
     SNOWPIPE_SCRIPT,
     connection_from_env,
     run_setup,
@@ -145,7 +145,7 @@ def test_every_statement_fakesnow_skips_is_named_and_parses_as_snowflake_sql():
 def test_the_scripts_pass_sqlfluff_in_the_snowflake_dialect():
     sqlfluff_bin = str(Path(sys.executable).with_name("sqlfluff"))
     result = subprocess.run(
-        [sqlfluff_bin, "lint", "--config", "warehouse/snowflake/.sqlfluff", "warehouse/snowflake"],
+        [sqlfluff_bin, "lint", "--config", "infra/snowflake/.sqlfluff", "infra/snowflake"],
         capture_output=True,
         text=True,
         cwd=PROJECT_DIR,

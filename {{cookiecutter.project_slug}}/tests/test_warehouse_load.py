@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from {{ cookiecutter.package_name }}.pipeline import generate_to_lake
-from {{ cookiecutter.package_name }}.warehouse import load_lake
+from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
+from {{ cookiecutter.package_name }}.warehouse.load import load_lake
 
 START = datetime(2025, 10, 1, tzinfo=UTC)
 END = datetime(2025, 10, 2, tzinfo=UTC)

@@ -38,9 +38,9 @@ if LAKE_IS_LOCAL:
         @task
         def deliver_window(data_interval_start: datetime | None = None, data_interval_end: datetime | None = None):
             """The arrivals of the data interval, into the lake as gzipped NDJSON files."""
-            from {{ cookiecutter.package_name }}.catalog import build_catalog
-            from {{ cookiecutter.package_name }}.delivery import DeliveryPolicy, deliveries_in_window
-            from {{ cookiecutter.package_name }}.live import deliver_to_lake
+            from {{ cookiecutter.package_name }}.ingest.catalog import build_catalog
+            from {{ cookiecutter.package_name }}.ingest.delivery import DeliveryPolicy, deliveries_in_window
+            from {{ cookiecutter.package_name }}.ingest.live import deliver_to_lake
             from {{ cookiecutter.package_name }}.settings import Settings
 
             settings = Settings.from_env()

@@ -41,7 +41,7 @@ from pipeline_common import (
     WAREHOUSE_POOL,
 )
 
-from {{ cookiecutter.package_name }}.lake import partition_path
+from {{ cookiecutter.package_name }}.ingest.lake import partition_path
 
 # The files of the run's hour, named as lake.py (and Firehose) name them.
 HOUR_FILES = {% raw %}"{{ lake_partition(data_interval_start) }}/*.json.gz"{% endraw %}
@@ -88,7 +88,7 @@ def ingest_raw_events():
     def load_raw_events() -> None:
         """dbt run-operation copy_into_raw_events: the new lake files into raw.raw_events."""
         from {{ cookiecutter.package_name }}.settings import Settings
-        from {{ cookiecutter.package_name }}.warehouse import load_lake
+        from {{ cookiecutter.package_name }}.warehouse.load import load_lake
 
         load_lake(Settings.from_env())
 

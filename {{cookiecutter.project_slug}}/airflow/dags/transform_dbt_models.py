@@ -55,9 +55,9 @@ def transform_dbt_models():
     @task(multiple_outputs=True)
     def plan_builds() -> dict[str, list]:
         """dbt parse, then the nodes of each generation with their tests, and the tests left for the end."""
-        from {{ cookiecutter.package_name }}.dbt_graph import parse_and_plan
         from {{ cookiecutter.package_name }}.errors import PipelineError
         from {{ cookiecutter.package_name }}.settings import Settings
+        from {{ cookiecutter.package_name }}.warehouse.dbt_graph import parse_and_plan
 
         plan = parse_and_plan(Settings.from_env())
         if len(plan.generations) > MAX_GENERATIONS:
@@ -78,8 +78,8 @@ def transform_dbt_models():
     @task(pool=WAREHOUSE_POOL, trigger_rule="none_failed", map_index_template={% raw %}"{{ node }}"{% endraw %})
     def build_node(step: dict) -> None:
         """dbt build --select <model, snapshot or seed> <its tests>."""
-        from {{ cookiecutter.package_name }}.dbt_graph import BuildStep, build_step
         from {{ cookiecutter.package_name }}.settings import Settings
+        from {{ cookiecutter.package_name }}.warehouse.dbt_graph import BuildStep, build_step
 
         get_current_context()["node"] = step["name"]
         build_step(Settings.from_env(), BuildStep(step["name"], tuple(step["tests"])))
@@ -90,12 +90,12 @@ def transform_dbt_models():
 {%- if cookiecutter.include_quality %}
         from airflow.sdk.exceptions import AirflowFailException
 {% endif %}
-        from {{ cookiecutter.package_name }}.dbt_graph import run_final_tests
 {%- if cookiecutter.include_quality %}
-        from {{ cookiecutter.package_name }}.publish import run_quality_gate
+        from {{ cookiecutter.package_name }}.quality.gate import run_quality_gate
 {%- endif %}
         from {{ cookiecutter.package_name }}.settings import Settings
-        from {{ cookiecutter.package_name }}.warehouse import run_dbt
+        from {{ cookiecutter.package_name }}.warehouse.dbt_graph import run_final_tests
+        from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_dbt
 
         settings = Settings.from_env()
         run_dbt(settings, "source", "freshness")
@@ -111,8 +111,8 @@ def transform_dbt_models():
     @task(pool=WAREHOUSE_POOL, outlets=[ANALYTICS])
     def publish() -> dict[str, int]:
         """dbt run-operation publish_analytics: the audited candidates become the published analytics tables."""
-        from {{ cookiecutter.package_name }}.publish import publish as publish_analytics
         from {{ cookiecutter.package_name }}.settings import Settings
+        from {{ cookiecutter.package_name }}.warehouse.publish import publish as publish_analytics
 
         return publish_analytics(Settings.from_env())
 

@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.dbt_graph import load_manifest, parents_by_name, plan_builds
-from {{ cookiecutter.package_name }}.delivery import DeliveryPolicy, deliveries_in_window
-from {{ cookiecutter.package_name }}.lake import list_lake_files
-from {{ cookiecutter.package_name }}.pipeline import generate_to_lake
+from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
+from {{ cookiecutter.package_name }}.ingest.delivery import DeliveryPolicy, deliveries_in_window
+from {{ cookiecutter.package_name }}.ingest.lake import list_lake_files
 from {{ cookiecutter.package_name }}.settings import DEFAULT_SEED, Settings
-from {{ cookiecutter.package_name }}.warehouse import read_kpis
+from {{ cookiecutter.package_name }}.warehouse.dbt_graph import load_manifest, parents_by_name, plan_builds
+from {{ cookiecutter.package_name }}.warehouse.kpis import read_kpis
 
 AIRFLOW_DIR = Path(__file__).resolve().parents[1]
 PROJECT_DIR = AIRFLOW_DIR.parent

@@ -22,15 +22,16 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from .delivery import DeliveryPolicy
 from .errors import PipelineError
-from .lake import LAKE_PREFIX, LocalLakeSink, list_lake_files
-from .live import accelerated_clock, run_live
-from .pipeline import DEMO_END, DEMO_START, generate_to_lake
-from .publish import TransformResult, format_transform_result
-from .publish import transform as build_audit_publish
+from .ingest.backfill import DEMO_END, DEMO_START, generate_to_lake
+from .ingest.delivery import DeliveryPolicy
+from .ingest.lake import LAKE_PREFIX, LocalLakeSink, list_lake_files
+from .ingest.live import accelerated_clock, run_live
+from .quality.gate import TransformResult, format_transform_result
+from .quality.gate import transform as build_audit_publish
 from .settings import Settings
-from .warehouse import format_kpis, load_lake, read_kpis
+from .warehouse.kpis import format_kpis, read_kpis
+from .warehouse.load import load_lake
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
@@ -142,7 +143,7 @@ def kpis() -> None:
 @click.option("--hours", type=click.IntRange(1, 24 * 7), default=24, show_default=True, help="Length of the window.")
 def chaos(folder: Path, start: datetime, hours: int) -> None:
     """Run the pipeline with every fault injected and print the reliability report; exit 1 if it does not balance."""
-    from .chaos import check_balance, format_report, report_path, run_chaos
+    from .quality.chaos import check_balance, format_report, report_path, run_chaos
 
     settings = Settings.from_env()
     folder = folder if folder.is_absolute() else settings.project_dir / folder
@@ -162,7 +163,7 @@ def chaos(folder: Path, start: datetime, hours: int) -> None:
 @main.command()
 def quality() -> None:
     """Run the data quality suites on raw, staging and the candidate analytics tables; exit 1 if any fails."""
-    from .quality.runner import format_report, run_suites
+    from .quality.expectations.runner import format_report, run_suites
 
     report = run_suites(Settings.from_env())
     click.echo(format_report(report))
@@ -202,7 +203,9 @@ def bench(
     The figures are also written to data/bench/<UTC time>-<days>d.json
     (with --events: data/bench/<UTC time>-warehouse-<events>.json).
     """
-    from .bench import SCALE_DAYS, parse_count, run_bench, run_warehouse_bench
+    from .bench.generator import run_bench
+    from .bench.measure import parse_count
+    from .bench.warehouse import SCALE_DAYS, run_warehouse_bench
 
     settings = Settings.from_env()
     if events is not None:
@@ -222,8 +225,8 @@ def bench(
     "--with-snowpipe", is_flag=True, help="Also create the Snowpipe (06_snowpipe.sql), instead of the hourly COPY."
 )
 def snowflake_setup(with_snowpipe: bool) -> None:
-    """Run the Snowflake setup scripts of warehouse/snowflake/ in order (credentials from SNOWFLAKE_* variables)."""
-    from .snowflake_setup import connection_from_env, run_setup, setup_scripts
+    """Run the Snowflake setup scripts of infra/snowflake/ in order (credentials from SNOWFLAKE_* variables)."""
+    from .warehouse.snowflake_setup import connection_from_env, run_setup, setup_scripts
 
     scripts = setup_scripts(Settings.from_env().project_dir, with_snowpipe)
     params = connection_from_env()

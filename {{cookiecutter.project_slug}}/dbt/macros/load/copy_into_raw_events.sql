@@ -165,7 +165,7 @@
 
 
 {% macro snowflake__copy_into_raw_events() %}
-    {#- The tables, stage and file format come from warehouse/snowflake/ (the setup scripts).
+    {#- The tables, stage and file format come from infra/snowflake/ (the setup scripts).
         Snowflake's load metadata skips files already loaded; ON_ERROR = CONTINUE
         loads every good line and VALIDATE() returns the rejected ones. -#}
     {% set copied = run_query(snowflake_copy_into_raw_events_sql()) %}

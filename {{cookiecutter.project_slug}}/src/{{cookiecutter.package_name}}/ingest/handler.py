@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..errors import PipelineError
+from ..settings import DEFAULT_SEED
 from .aws_sinks import FirehoseSink, KinesisSink, Record, S3Sink, SendReport
 from .catalog import build_catalog
 from .delivery import Delivery, DeliveryPolicy, deliveries_in_window
-from .errors import PipelineError
 from .live import deliver_to_lake, window_end_at_or_before
-from .settings import DEFAULT_SEED
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)

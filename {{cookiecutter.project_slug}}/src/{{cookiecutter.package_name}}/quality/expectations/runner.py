@@ -22,8 +22,8 @@ import duckdb
 import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from ..errors import PipelineError
-from ..settings import Settings
+from ...errors import PipelineError
+from ...settings import Settings
 from .suites import SUITES, Suite
 
 DATA_DOCS_SITE = "quality_data_docs"

@@ -38,11 +38,11 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .errors import PipelineError
-from .generator import iter_event_lines
-from .lake import LocalLakeSink, list_lake_files
-from .settings import Settings
-from .warehouse import complete_lines
+from ..errors import PipelineError
+from ..ingest.generator import iter_event_lines
+from ..ingest.lake import LocalLakeSink, list_lake_files
+from ..settings import Settings
+from ..warehouse.load import complete_lines
 
 # A fault's fresh events: its own slice of the day after the window (~1,900 events on the demo seed).
 FRESH_SLICE = 150

@@ -39,12 +39,15 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import PipelineError
+from ..errors import PipelineError
+from ..ingest.backfill import generate_to_lake
+from ..settings import Settings
+from ..warehouse.dbt_runner import missing_events
+from ..warehouse.kpis import read_kpis
+from ..warehouse.load import QuarantinedFile, load_lake
+from ..warehouse.publish import PUBLISHED_SCHEMA
 from .faults import FaultLedger, FaultPlan, inject_faults, lookback_days
-from .pipeline import generate_to_lake
-from .publish import PUBLISHED_SCHEMA, transform
-from .settings import Settings
-from .warehouse import QuarantinedFile, load_lake, missing_events, read_kpis
+from .gate import transform
 
 REDELIVERY = FaultPlan(duplicates=25)
 FAULTS = FaultPlan(

@@ -1,6 +1,6 @@
 """The source side of the local pipeline: generate a window of events into the lake.
 
-The warehouse side (load, dbt build, KPIs) is in warehouse.py; the CLI chains them.
+The warehouse side (load, dbt build, KPIs) is in ../warehouse/; the CLI chains them.
 
 With `workers` > 1 the window is cut into chunks that worker processes generate
 and deliver, and the lake receives the same files, byte for byte, as from a
@@ -26,10 +26,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ..settings import Settings
 from .catalog import build_catalog
 from .generator import EPOCH, iter_event_lines, to_epoch_ms
 from .lake import LocalLakeSink
-from .settings import Settings
 
 # The demo's history: one quarter, long enough for repeat buyers and every RFM segment.
 DEMO_START = datetime(2025, 10, 1, tzinfo=UTC)

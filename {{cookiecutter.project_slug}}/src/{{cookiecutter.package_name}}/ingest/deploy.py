@@ -1,48 +1,37 @@
 """Package the Lambda and deploy or delete the ingestion stack (infra/aws/stack.yaml) with boto3.
 
-    python -m {{ cookiecutter.package_name }}.deploy package [--output dist/lambda.zip]
-    python -m {{ cookiecutter.package_name }}.deploy deploy  [--stack-name NAME] [--region REGION]
-                        [--snowflake-iam-user-arn ARN --snowflake-external-id ID]
-    python -m {{ cookiecutter.package_name }}.deploy destroy [--stack-name NAME] [--region REGION]
+    python -m {{ cookiecutter.package_name }}.ingest.deploy package [--output dist/lambda.zip]
+    python -m {{ cookiecutter.package_name }}.ingest.deploy deploy  [--stack-name NAME] [--region REGION]
+                               [--snowflake-iam-user-arn ARN --snowflake-external-id ID]
+    python -m {{ cookiecutter.package_name }}.ingest.deploy destroy [--stack-name NAME] [--region REGION]
 
 `make package-lambda`, `make deploy-aws` and `make destroy-aws` run these.
 Credentials come from the standard AWS chain (AWS_PROFILE, AWS_ACCESS_KEY_ID /
 AWS_SECRET_ACCESS_KEY, ~/.aws/config, SSO); nothing here stores any.
 
-The Lambda zip holds only the package modules the handler imports, found by
-parsing the imports (the runtime provides boto3; nothing else is needed), and it
-is byte-for-byte reproducible: its S3 key is its content hash, so CloudFormation
-updates the function exactly when the code changed.
+The Lambda zip (lambda_zip.py) is byte-for-byte reproducible: its S3 key is its
+content hash, so CloudFormation updates the function exactly when the code changed.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
 import os
 import sys
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import PipelineError
+from ..errors import PipelineError
+from .lambda_zip import DEFAULT_ZIP_PATH, PACKAGE_DIR, PACKAGE_NAME, build_lambda_zip, package
 
-PACKAGE_NAME = "{{ cookiecutter.package_name }}"
-PACKAGE_DIR = Path(__file__).resolve().parent
-HANDLER_MODULE = f"{PACKAGE_NAME}.handler"
 DEFAULT_STACK_NAME = "{{ cookiecutter.project_slug }}-ingestion"
 DEFAULT_REGION = "{{ cookiecutter.aws_region }}"
 RAW_BUCKET_NAME = "{{ cookiecutter.s3_bucket_name }}"
 ARTIFACTS_BUCKET_NAME = f"{RAW_BUCKET_NAME}-artifacts"
-DEFAULT_ZIP_PATH = Path("dist") / "lambda.zip"
 TEMPLATE_RELATIVE_PATH = Path("infra") / "aws" / "stack.yaml"
-
-# The earliest time a zip entry can hold: no build clock leaks into the bytes.
-ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
-ZIP_FILE_MODE = 0o100644  # a regular file, readable by the Lambda runtime's user
 
 CREDENTIALS_HELP = (
     "set AWS_PROFILE to a configured profile (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), "
@@ -61,133 +50,6 @@ REJECTED_CREDENTIAL_CODES = {
 }
 STACK_WAIT = {"Delay": 10, "MaxAttempts": 180}  # Firehose and IAM can take minutes; give up after 30
 
-# --- The Lambda zip -------------------------------------------------------------------------------
-
-
-def _module_file(package_dir: Path, module: str) -> Path | None:
-    """The source file of a dotted module name inside the package ("" is the package itself)."""
-    base = package_dir.joinpath(*module.split(".")) if module else package_dir
-    if module and base.with_suffix(".py").is_file():
-        return base.with_suffix(".py")
-    init = base / "__init__.py"
-    return init if init.is_file() else None
-
-
-def _imported_modules(source: Path, module: str, is_package: bool) -> set[str]:
-    """Package-relative names of the package modules that `source` imports (at any depth of the file)."""
-    tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
-    own_parts = module.split(".") if module else []
-    found: set[str] = set()
-
-    def add(parts: list[str]) -> None:
-        found.add(".".join(parts))
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                parts = alias.name.split(".")
-                if parts[0] == PACKAGE_NAME:
-                    add(parts[1:])
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                # `from .x import y` in a.b means a.x; each extra dot climbs one package up.
-                package_parts = own_parts if is_package else own_parts[:-1]
-                climb = node.level - 1
-                if climb > len(package_parts):
-                    continue
-                base = package_parts[: len(package_parts) - climb]
-            elif node.module and node.module.split(".")[0] == PACKAGE_NAME:
-                base = []
-            else:
-                continue
-            target = base + (node.module.split(".") if node.module else [])
-            if not node.level:
-                target = target[1:]
-            add(target)
-            # `from . import generator` imports a module, not a name: include it if it is one.
-            for alias in node.names:
-                add([*target, alias.name])
-    return found
-
-
-def lambda_modules(package_dir: Path = PACKAGE_DIR, entry: str = "handler") -> list[Path]:
-    """The package's source files that importing `entry` executes: its intra-package import closure.
-
-    Imports are read from the syntax tree, including those inside functions, so a
-    lazy import counts. Imports built at run time (importlib) are not seen.
-    """
-    seen: dict[str, Path] = {}
-    pending = [entry]
-    while pending:
-        module = pending.pop()
-        if module in seen:
-            continue
-        path = _module_file(package_dir, module)
-        if path is None:
-            continue  # a name imported from a module, not a module of its own
-        seen[module] = path
-        parts = module.split(".") if module else []
-        # Importing a.b first runs the package's __init__ and a/__init__.
-        pending += [".".join(parts[:depth]) for depth in range(len(parts))]
-        pending += sorted(_imported_modules(path, module, path.name == "__init__.py"))
-    return sorted(set(seen.values()))
-
-
-def _data_folders_read_by(package_dir: Path, modules: list[Path]) -> list[Path]:
-    """Non-Python folders of the package (e.g. contracts/) that a bundled module names in a string."""
-    folders = [
-        child
-        for child in package_dir.iterdir()
-        if child.is_dir() and not (child / "__init__.py").exists() and child.name != "__pycache__"
-    ]
-    strings: set[str] = set()
-    for module in modules:
-        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                strings.add(node.value)
-    return sorted(
-        folder
-        for folder in folders
-        if any(text == folder.name or text.startswith(f"{folder.name}/") for text in strings)
-    )
-
-
-def lambda_zip_entries(package_dir: Path = PACKAGE_DIR) -> dict[str, Path]:
-    """Archive name -> source file for everything the handler needs, and nothing else."""
-    modules = lambda_modules(package_dir)
-    files = list(modules)
-    for folder in _data_folders_read_by(package_dir, modules):
-        files += [path for path in folder.rglob("*") if path.is_file() and "__pycache__" not in path.parts]
-    return {f"{PACKAGE_NAME}/{path.relative_to(package_dir).as_posix()}": path for path in sorted(files)}
-
-
-def build_lambda_zip(path: Path | str = DEFAULT_ZIP_PATH, package_dir: Path = PACKAGE_DIR) -> Path:
-    """Write the Lambda deployment zip to `path`: sorted entries, fixed timestamps, same code -> same bytes."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, source in sorted(lambda_zip_entries(package_dir).items()):
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix, so the mode below is honoured
-            info.external_attr = ZIP_FILE_MODE << 16
-            archive.writestr(info, source.read_bytes(), compresslevel=9)
-    return path
-
-
-def package(output: Path | str = DEFAULT_ZIP_PATH) -> Path:
-    """Build the Lambda zip and say what is in it."""
-    path = build_lambda_zip(output)
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-    print(f"Built {path} ({path.stat().st_size:,} bytes, {len(names)} files): handler {HANDLER_MODULE}.handler")
-    for name in names:
-        print(f"  {name}")
-    return path
-
-
-# --- AWS ------------------------------------------------------------------------------------------
-
 
 def default_region() -> str:
     return os.environ.get("AWS_REGION") or DEFAULT_REGION
@@ -198,7 +60,7 @@ def default_template_path() -> Path:
     beside_source = PACKAGE_DIR.parents[1] / TEMPLATE_RELATIVE_PATH
     if beside_source.is_file():
         return beside_source
-    from .settings import find_project_dir
+    from ..settings import find_project_dir
 
     return find_project_dir() / TEMPLATE_RELATIVE_PATH
 
@@ -504,7 +366,9 @@ def destroy(stack_name: str = DEFAULT_STACK_NAME, region: str | None = None) -> 
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {PACKAGE_NAME}.deploy", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {PACKAGE_NAME}.ingest.deploy", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("package", help="build the Lambda zip")

@@ -1,20 +1,4 @@
-"""Benchmarks of the local pipeline: throughput, wall time and peak memory of each step.
-
-    make bench                  # one week of events
-    make bench DAYS=30
-
-Figures, not pass/fail: compare them before and after a change. The generator
-and lake figures are the best of `repeat` runs (other work on the machine only
-ever slows a run down). They are printed and also written, with stable keys,
-to data/bench/<UTC time>-<days>d.json, so runs can be compared later:
-
-- generate: events from iter_events (each already carries its JSON line);
-- generate + JSON: the same, reading every line;
-- generate + lake: into gzipped lake files, in one process, and with `workers`
-  processes, whose files are checked to be byte-identical to the serial run's;
-- peak memory: the largest Python heap while generating 1 day, and the whole
-  window, into the lake: about equal, because events stream;
-- the warehouse steps (dbt load, build, incremental re-run), unless skipped.
+"""The warehouse at scale:
 
     make bench EVENTS=10M       # the warehouse at scale (run_warehouse_bench)
     make bench EVENTS=10M LAKE_CACHE=data/bench/lakes   # keep the generated lake, reuse it next time
@@ -39,253 +23,45 @@ the project once before the timings, as a deployed pipeline has it parsed alread
 from __future__ import annotations
 
 import dataclasses
-import filecmp
 import heapq
 import itertools
 import json
 import multiprocessing
 import os
 import platform
-import re
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from .catalog import build_catalog
-from .errors import PipelineError
-from .generator import HOUR_MS, iter_event_lines, iter_events
-from .lake import DELIVERY_STREAM, GZIP_LEVEL, LocalLakeSink, list_lake_files
-from .pipeline import DEMO_START, generate_to_lake
-from .settings import Settings
-from .warehouse import build_models, load_lake, run_dbt, run_results_path
+from ..errors import PipelineError
+from ..ingest.backfill import DEMO_START
+from ..ingest.catalog import build_catalog
+from ..ingest.generator import HOUR_MS, iter_event_lines
+from ..ingest.lake import DELIVERY_STREAM, LocalLakeSink, list_lake_files
+from ..settings import Settings
+from ..warehouse.dbt_runner import build_models, run_dbt, run_results_path
+from ..warehouse.load import load_lake
+from .measure import (
+    BENCH_DIR,
+    BENCH_FORMAT,
+    default_workers,
+    peak_rss_mib,
+    timed,
+)
 
-BENCH_DIR = Path("data") / "bench"  # under the project folder
-BENCH_FORMAT = 1  # bump when a key changes meaning
 # The warehouse-scale run: its window, and the targets its figures are compared with.
 SCALE_DAYS = 30
 TARGET_LOAD_EVENTS_PER_SECOND = 500_000
 TARGET_INCREMENTAL_SHARE = 0.10  # of the full build's time
 TARGET_PEAK_MIB = 4 * 1024
-
-
-@dataclasses.dataclass(frozen=True)
-class Timing:
-    seconds: float
-    user_seconds: float  # CPU time of this process (children excluded)
-    system_seconds: float  # of which in the kernel: mostly the file system
-    result: object
-    # CPU time of the child processes the step waited for (dbt): on a busy machine, a
-    # figure that other work does not inflate, unlike the wall time.
-    children_cpu_seconds: float = 0.0
-
-    @property
-    def cpu_seconds(self) -> float:
-        """CPU time of the step in this process and its children."""
-        return self.user_seconds + self.system_seconds + self.children_cpu_seconds
-
-
-def _timed(step: Callable[[], object]) -> Timing:
-    before, started = os.times(), time.perf_counter()
-    result = step()
-    seconds, after = time.perf_counter() - started, os.times()
-    children = after.children_user + after.children_system - before.children_user - before.children_system
-    return Timing(seconds, after.user - before.user, after.system - before.system, result, children)
-
-
-def _best(step: Callable[[int], object], repeat: int) -> Timing:
-    """The fastest of `repeat` runs; `step` gets the run number."""
-    return min((_timed(lambda number=number: step(number)) for number in range(repeat)), key=lambda t: t.seconds)
-
-
-def _peak_mib(who: int) -> float:
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(who).ru_maxrss / 1024
-
-
-def _peak_heap_mib(step: Callable[[], object]) -> float:
-    """The largest Python heap (tracemalloc) a step needs on top of what is allocated before it."""
-    tracemalloc.start()
-    try:
-        step()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak / 1024 / 1024
-
-
-def same_files(left: Path, right: Path) -> bool:
-    """Whether two lakes hold the same files, byte for byte, under the same names."""
-    names = [path.relative_to(left) for path in list_lake_files(left)]
-    if names != [path.relative_to(right) for path in list_lake_files(right)]:
-        return False
-    return all(filecmp.cmp(left / name, right / name, shallow=False) for name in names)
-
-
-def default_workers() -> int:
-    # At least 2, so that the parallel path is measured (and checked) on any machine.
-    return max(2, min(os.cpu_count() or 1, 4))
-
-
-def run_bench(
-    settings: Settings,
-    days: int,
-    *,
-    workers: int | None = None,
-    warehouse: bool = True,
-    repeat: int = 5,
-    scratch_dir: Path | None = None,
-    output_dir: Path | None = None,
-) -> list[tuple[str, str]]:
-    """Run each step on `days` of events in a temporary folder; return (figure, value) rows.
-
-    The figures are also written as JSON under `output_dir` (default: data/bench/
-    in the project). `warehouse=False` skips the dbt load and build (~30 s).
-    """
-    workers = workers or default_workers()
-    start, end = DEMO_START, DEMO_START + timedelta(days=days)
-    seed = settings.seed
-    build_catalog(seed)  # once, outside the timings
-    with tempfile.TemporaryDirectory(prefix="bench-", dir=scratch_dir) as scratch:
-        scratch_path = Path(scratch)
-
-        def in_lake(name: str) -> Settings:
-            return dataclasses.replace(
-                settings, lake_dir=scratch_path / name, warehouse_path=scratch_path / "warehouse.duckdb"
-            )
-
-        generate = _best(lambda _: sum(1 for _ in iter_events(seed, start, end)), repeat)
-        serialise = _best(lambda _: sum(len(e.to_json()) for e in iter_events(seed, start, end)), repeat)
-        # A fresh lake for each run: files are created, as in a real backfill, not overwritten.
-        serial = _best(lambda n: generate_to_lake(in_lake(f"serial-{n}"), start, end), repeat)
-        parallel = _best(lambda n: generate_to_lake(in_lake(f"parallel-{n}"), start, end, workers=workers), repeat)
-        identical = same_files(scratch_path / "serial-0", scratch_path / "parallel-0")
-        heap_day = _peak_heap_mib(lambda: generate_to_lake(in_lake("memory-1"), start, start + timedelta(days=1)))
-        heap_window = _peak_heap_mib(lambda: generate_to_lake(in_lake("memory-n"), start, end))
-        load = build = rebuild = None
-        if warehouse:
-            lake = in_lake("serial-0")
-            load = _timed(lambda: load_lake(lake))
-            build = _timed(lambda: build_models(lake))
-            rebuild = _timed(lambda: build_models(lake))
-
-    events = generate.result
-    lake_result = serial.result
-    figures = {
-        "bench_format": BENCH_FORMAT,
-        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "seed": seed,
-        "days": days,
-        "window_start": start.isoformat(),
-        "window_end": end.isoformat(),
-        "events": events,
-        "repeat": repeat,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "gzip_level": GZIP_LEVEL,
-        "lake_buffer_seconds": settings.lake_buffer_seconds,
-        "lake_buffer_mib": settings.lake_buffer_mib,
-        "generate_seconds": generate.seconds,
-        "generate_events_per_second": events / generate.seconds,
-        "json_seconds": serialise.seconds,
-        "json_events_per_second": events / serialise.seconds,
-        "lake_serial_seconds": serial.seconds,
-        "lake_serial_events_per_second": events / serial.seconds,
-        "lake_serial_user_cpu_seconds": serial.user_seconds,
-        "lake_serial_system_cpu_seconds": serial.system_seconds,
-        "lake_files": lake_result.files,
-        "lake_parallel_workers": workers,
-        "lake_parallel_seconds": parallel.seconds,
-        "lake_parallel_events_per_second": events / parallel.seconds,
-        "lake_parallel_speedup": serial.seconds / parallel.seconds,
-        "lake_parallel_identical_files": identical,
-        "peak_heap_mib_1_day": heap_day,
-        "peak_heap_mib_window": heap_window,
-        "warehouse": warehouse,
-        "load_seconds": load.seconds if load else None,
-        "load_rows_per_second": events / load.seconds if load else None,
-        "dbt_build_seconds": build.seconds if build else None,
-        "dbt_rebuild_seconds": rebuild.seconds if rebuild else None,
-        "peak_rss_mib_process": _peak_mib(resource.RUSAGE_SELF),
-        "peak_rss_mib_children": _peak_mib(resource.RUSAGE_CHILDREN),
-    }
-{%- if cookiecutter.include_airflow %}
-    if warehouse:
-        # The Airflow DAG folder's parse time, in a fresh interpreter: airflow/parse_time.py prints it as JSON.
-        script = settings.project_dir / "airflow" / "parse_time.py"
-        parsed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
-        if parsed.returncode != 0:
-            raise PipelineError(f"{script} failed: {parsed.stderr.strip()[-300:]}")
-        figures |= json.loads(parsed.stdout.strip().splitlines()[-1])
-{%- endif %}
-    output = Path(output_dir) if output_dir else settings.project_dir / BENCH_DIR
-    output.mkdir(parents=True, exist_ok=True)
-    path = output / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{days}d.json"
-    path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-
-    def rate(timing: Timing, unit: str = "events/s") -> str:
-        return f"{timing.seconds:.3f} s  ({events / timing.seconds:,.0f} {unit})"
-
-    rows = [
-        ("window", f"{days} days from {start:%Y-%m-%d} (seed {seed}), best of {repeat}"),
-        ("events", f"{events:,}"),
-        ("generate", rate(generate)),
-        ("generate + JSON", rate(serialise)),
-        (
-            "generate + lake",
-            f"{rate(serial)}, CPU {serial.user_seconds:.2f} s user + {serial.system_seconds:.2f} s system",
-        ),
-        (f"generate + lake, {workers} workers", f"{rate(parallel)}, {serial.seconds / parallel.seconds:.2f}x"),
-        ("parallel files identical to serial", "yes" if identical else "NO"),
-        ("lake files", f"{lake_result.files:,} (gzip level {GZIP_LEVEL})"),
-        ("ratio lake / generate", f"{serial.seconds / generate.seconds:.2f}x"),
-        ("peak memory, generating 1 day", f"{heap_day:.1f} MiB Python heap"),
-        (f"peak memory, generating {days} days", f"{heap_window:.1f} MiB Python heap"),
-    ]
-    if load and build and rebuild:
-        rows += [
-            ("load (dbt run-operation)", rate(load, "rows/s")),
-            ("dbt build, first run", f"{build.seconds:.2f} s"),
-            ("dbt build, incremental re-run", f"{rebuild.seconds:.2f} s"),
-            ("ratio re-run / first build", f"{rebuild.seconds / build.seconds:.2f}x"),
-        ]
-{%- if cookiecutter.include_airflow %}
-    if "dag_folder_parse_seconds" in figures:
-        rows.append(
-            (
-                "Airflow DAG folder parse",
-                f"{figures['dag_folder_parse_seconds']:.2f} s (target < 2 s) "
-                f"beyond Airflow's own import, {figures['airflow_import_seconds']:.1f} s",
-            )
-        )
-{%- endif %}
-    rows += [
-        ("peak memory, this process", f"{figures['peak_rss_mib_process']:.0f} MiB"),
-        ("peak memory, largest child (dbt, workers)", f"{figures['peak_rss_mib_children']:.0f} MiB"),
-        ("figures written to", str(path)),
-    ]
-    return rows
-
-
-def parse_count(text: str) -> int:
-    """'10M' -> 10,000,000; '250k' -> 250,000; '12345' -> 12,345."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", text)
-    if not match:
-        raise PipelineError(f"EVENTS must be a count such as 10M, 500k or 20000, got {text!r}")
-    number, unit = float(match.group(1)), match.group(2).lower()
-    count = int(number * {"": 1, "k": 1_000, "m": 1_000_000}[unit])
-    if count < 1:
-        raise PipelineError(f"EVENTS must be at least 1, got {text!r}")
-    return count
 
 
 def _merged_hours(seeds: Sequence[int], start: datetime, end: datetime) -> Iterator[list[tuple[int, str, str]]]:
@@ -503,20 +279,20 @@ def run_warehouse_bench(
             lake = bench_lake(settings, lake_folder, shops, start, end, workers, reuse=True)
         _link_tree(lake.window, run.lake_dir)
         run_dbt(run, "parse")
-        read = _timed(lambda: count_lake_lines(run.lake_dir))
-        load = _timed(lambda: load_lake(run))
+        read = timed(lambda: count_lake_lines(run.lake_dir))
+        load = timed(lambda: load_lake(run))
         run_results = run_results_path(run)
-        build = _timed(lambda: build_models(run))
+        build = timed(lambda: build_models(run))
         build_split = build_time(build.seconds, run_results)
         _link_tree(lake.new_hour, run.lake_dir)
-        load_hour = _timed(lambda: load_lake(run))
-        incremental = _timed(lambda: build_models(run))
+        load_hour = timed(lambda: load_lake(run))
+        incremental = timed(lambda: build_models(run))
         incremental_split = build_time(incremental.seconds, run_results)
-        nothing_to_do = _timed(lambda: load_lake(run))  # every file is loaded already
+        nothing_to_do = timed(lambda: load_lake(run))  # every file is loaded already
         memory_limit = dbt_memory_limit(run)
         warehouse_mib = run.warehouse_path.stat().st_size / 1024 / 1024
     lake_events, lake_files, hour_events, hour_files = lake.events, lake.files, lake.hour_events, lake.hour_files
-    peak_mib = _peak_mib(resource.RUSAGE_CHILDREN)
+    peak_mib = peak_rss_mib(resource.RUSAGE_CHILDREN)
     load_rate = lake_events / load.seconds
     read_rate = read.result / read.seconds
     incremental_share = incremental.seconds / build.seconds

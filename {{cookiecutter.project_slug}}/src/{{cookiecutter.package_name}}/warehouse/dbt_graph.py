@@ -25,9 +25,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import PipelineError
-from .settings import Settings
-from .warehouse import run_dbt
+from ..errors import PipelineError
+from ..settings import Settings
+from .dbt_runner import run_dbt
 
 BUILT_TYPES = ("model", "snapshot", "seed")
 

@@ -4,28 +4,23 @@
    candidate schema `analytics_candidate`, which no dashboard reads.
 2. Audit: dbt's tests run during the build (a failed test is a finding, named
    with its count of failing rows){% if cookiecutter.include_quality %}; then the Great Expectations suites
-   check raw, staging and the candidate analytics tables (see quality/){% endif %}.
-3. Publish: only when the audit passed, `dbt run-operation publish_analytics`
-   replaces every table of the published schema `analytics` with its candidate
-   (DuckDB: one transaction; Snowflake: ALTER TABLE ... SWAP WITH).
+   (suites.py, runner.py) check raw, staging and the candidate analytics tables{% endif %}.
+3. Publish: only when the audit passed, warehouse/publish.py replaces every table
+   of the published schema `analytics` with its candidate.
 
 A failed audit leaves the published tables as they were, so the dashboard keeps
-showing the last data that passed, and the result says what failed.
+showing the last data that passed, and the result says what failed. The gate
+lives here, with the checks, because it decides; the warehouse only builds and
+swaps tables when told to.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-import duckdb
-
-from .errors import PipelineError
-from .settings import Settings
-from .warehouse import build_models, run_dbt
-
-CANDIDATE_SCHEMA = "analytics_candidate"
-PUBLISHED_SCHEMA = "analytics"
+from ..settings import Settings
+from ..warehouse.dbt_runner import build_models
+from ..warehouse.publish import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, publish, published_tables
 
 
 @dataclass(frozen=True)
@@ -64,56 +59,12 @@ def transform(settings: Settings, full_refresh: bool = False) -> TransformResult
 def run_quality_gate(settings: Settings) -> GateResult:
     """The Great Expectations suites on raw, staging and the candidate analytics tables; prints their table."""
     # Imported here: Great Expectations takes seconds to import, and only this step needs it.
-    from .quality.runner import format_report, run_suites
+    from .expectations.runner import format_report, run_suites
 
     report = run_suites(settings, analytics_schema=CANDIDATE_SCHEMA)
     print(format_report(report))
     return GateResult(passed=report.passed, failures=report.failures)
 {%- endif %}
-
-
-def publish(settings: Settings) -> dict[str, int]:
-    """Replace the published analytics tables with their candidates; returns what the dashboard now sees."""
-    run_dbt(settings, "run-operation", "publish_analytics")
-    return published_tables(settings)
-
-
-def published_tables(settings: Settings) -> dict[str, int]:
-    """Each published analytics table and its row count (empty before the first publish)."""
-    if settings.dbt_target == "snowflake":
-        return _snowflake_published_tables()
-    if not settings.warehouse_path.is_file():
-        raise PipelineError(f"no warehouse at {settings.warehouse_path}: run the pipeline first (make demo)")
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        tables = [
-            name
-            for (name,) in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
-                [PUBLISHED_SCHEMA],
-            ).fetchall()
-        ]
-        return {name: con.execute(f'select count(*) from {PUBLISHED_SCHEMA}."{name}"').fetchone()[0] for name in tables}
-
-
-def _snowflake_published_tables() -> dict[str, int]:
-    from .snowflake_setup import connect, connection_from_env
-
-    params = {**connection_from_env(), "application": "publish"}
-    database = os.environ.get("SNOWFLAKE_DATABASE") or {{ cookiecutter.snowflake_database | tojson }}
-    with connect(params) as connection:
-        cursor = connection.cursor()
-        cursor.execute(
-            f"select table_name from {database}.information_schema.tables "
-            "where table_schema = %s and table_type = 'BASE TABLE' order by table_name",
-            (PUBLISHED_SCHEMA.upper(),),
-        )
-        names = [row[0] for row in cursor.fetchall()]
-        counts = {}
-        for name in names:
-            cursor.execute(f'select count(*) from {database}.{PUBLISHED_SCHEMA}."{name}"')
-            counts[name.lower()] = cursor.fetchone()[0]
-        return counts
 
 
 def format_transform_result(result: TransformResult) -> str:

@@ -1,4 +1,4 @@
-"""Set up Snowflake for this project: run the scripts of warehouse/snowflake/ in order.
+"""Set up Snowflake for this project: run the scripts of infra/snowflake/ in order.
 
     make snowflake-setup                    # 01 to 05: roles, warehouses, database, integration, stage, tables
     make snowflake-setup WITH_SNOWPIPE=1    # and 06_snowpipe.sql, the event-driven load
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import PipelineError
+from ..errors import PipelineError
 
-SCRIPTS_DIR = Path("warehouse") / "snowflake"  # in the project folder
+SCRIPTS_DIR = Path("infra") / "snowflake"  # in the project folder
 SNOWPIPE_SCRIPT = "06_snowpipe.sql"  # optional: Snowpipe replaces the hourly COPY INTO
 REQUIRED_VARIABLES = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD")
 SCRIPT_VARIABLE = re.compile(r"&\{(\w+)\}")

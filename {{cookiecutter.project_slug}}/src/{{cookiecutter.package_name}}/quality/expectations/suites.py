@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import great_expectations as gx
 from great_expectations.expectations import Expectation
 
-from ..catalog import CATEGORIES
-from ..generator import EVENT_TYPES
+from ...ingest.catalog import CATEGORIES
+from ...ingest.generator import EVENT_TYPES
 
 RFM_SEGMENTS = (
     "Champions",

@@ -1,0 +1,159 @@
+"""Run dbt as a learner types it: one process per command, its output shown and kept.
+
+`build_models` is `dbt build` with its outcome read from run_results.json: failed
+data tests are findings for the audit; anything else that fails is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ..errors import PipelineError
+from ..settings import Settings
+
+
+def run_dbt(settings: Settings, *args: str) -> str:
+    """Run one dbt command on the project, as a learner would type it; raise PipelineError if it fails.
+
+    dbt runs in its own process: it holds the DuckDB file open while it works, and
+    DuckDB lets one process write a database file at a time. Its output is shown
+    as it comes and returned.
+    """
+    returncode, output = run_dbt_with_status(settings, *args)
+    if returncode != 0:
+        raise dbt_failed(*args)
+    return output
+
+
+def dbt_failed(*args: str) -> PipelineError:
+    return PipelineError(f"dbt {' '.join(args)} failed (see dbt's output above)")
+
+
+def run_dbt_with_status(settings: Settings, *args: str) -> tuple[int, str]:
+    """Run dbt, echo its output line by line and keep it: (exit code, output)."""
+    if settings.dbt_target == "local":
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    dbt = Path(sys.executable).with_name("dbt")
+    dbt_dir = str(settings.dbt_dir)
+    env = {
+        **os.environ,
+        # The profile reads these: this run's files and target.
+        "WAREHOUSE_PATH": str(settings.warehouse_path),
+        "LAKE_DIR": str(settings.lake_dir),
+        "DBT_TARGET": settings.dbt_target,
+    }
+    command = [str(dbt), *args, "--project-dir", dbt_dir, "--profiles-dir", dbt_dir]
+    lines = []
+    with subprocess.Popen(
+        command,
+        env=env,
+        cwd=settings.dbt_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    ) as process:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            lines.append(line)
+    return process.returncode, "".join(lines)
+
+
+def run_results_path(settings: Settings) -> Path:
+    """Where dbt writes what its last command did, node by node (every command overwrites it)."""
+    return settings.dbt_dir / "target" / "run_results.json"
+
+
+def build_models(settings: Settings, full_refresh: bool = False) -> tuple[str, ...]:
+    """`dbt build`: every model in dependency order, each followed by its tests.
+
+    The analytics models land in the candidate schema (analytics_candidate), which
+    no dashboard reads: publishing them is a separate step (see publish.py and quality/gate.py).
+    Incremental models (stg_events, dim_customers) process only what is new;
+    `full_refresh` rebuilds them from the whole raw table. On the local target,
+    raw events the incremental runs skipped (delivered later than the lookback)
+    are then named on one line.
+
+    Returns the failed data tests, one line each with its count of failing rows
+    (empty when every test passed). Anything else that fails (a model's SQL or
+    contract, a test that cannot run) raises PipelineError.
+    """
+    run_results = run_results_path(settings)
+    run_results.unlink(missing_ok=True)
+    try:
+        run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
+        failed: tuple[str, ...] = ()
+    except PipelineError:
+        failed = failed_tests(run_results)
+    if settings.dbt_target == "local":
+        missing = missing_events(settings.warehouse_path)
+        if missing:
+            print(format_missing_events(missing), file=sys.stderr)
+    return failed
+
+
+def failed_tests(run_results: Path) -> tuple[str, ...]:
+    """The failed data tests of a dbt run that failed, from its run_results.json.
+
+    A failed test is an audit finding; a node that errored (or a run that wrote no
+    results at all) is a broken build, raised as PipelineError.
+    """
+    if not run_results.is_file():
+        raise PipelineError("dbt build failed before running anything (see dbt's output above)")
+    results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    errors = [_node_name(result["unique_id"]) for result in results if result["status"] == "error"]
+    if errors:
+        raise PipelineError(f"dbt build failed on {', '.join(errors)} (see dbt's output above)")
+    failed = tuple(
+        f"dbt test {_node_name(result['unique_id'])}: {result['failures'] or 0:,} failing row(s)"
+        for result in results
+        if result["status"] == "fail"
+    )
+    if not failed:
+        raise PipelineError("dbt build failed (see dbt's output above)")
+    return failed
+
+
+def _node_name(unique_id: str) -> str:
+    """dbt's unique_id is <type>.<project>.<name>[.<hash>]; a unit test's is unit_test.<project>.<model>.<name>."""
+    parts = unique_id.split(".")
+    return parts[-1] if parts[0] == "unit_test" else parts[2]
+
+
+@dataclass(frozen=True)
+class MissingEvent:
+    event_id: str
+    event_type: str
+    event_timestamp: datetime
+    source_file: str
+
+
+def missing_events(warehouse_path: Path) -> list[MissingEvent]:
+    """Raw events absent from stg_events (the audit view audit_events_missing_from_staging), oldest first."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            "select event_id, event_type, event_timestamp, source_file "
+            "from audit.audit_events_missing_from_staging order by event_timestamp, event_id"
+        ).fetchall()
+    return [MissingEvent(*row) for row in rows]
+
+
+def format_missing_events(missing: list[MissingEvent], shown: int = 5) -> str:
+    named = ", ".join(
+        f"{event.event_id} ({event.event_type} at {event.event_timestamp:%Y-%m-%d %H:%M})" for event in missing[:shown]
+    )
+    more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    return (
+        f"Warning: {len(missing)} raw event(s) missing from stg_events, delivered later than its "
+        f"incremental lookback: {named}{more}. A full refresh recovers them (dbt build --full-refresh)."
+    )
