@@ -125,16 +125,17 @@ def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
         assert '[[package]]\nname = "jupyterlab"' not in lock
 
     if answers.get("include_aws", True):
-        assert (project / "infra/aws/stack.yaml").is_file() and (package / "handler.py").is_file()
+        assert (project / "infra/aws/stack.yaml").is_file() and (package / "ingest" / "handler.py").is_file()
         assert "deploy-aws:" in shared_files["Makefile"] and "boto3" in shared_files["pyproject.toml"]
     else:
-        assert not (project / "infra").exists()
-        assert not [p.name for p in package.glob("*.py") if p.stem in ("handler", "aws_sinks", "deploy")]
+        assert not (project / "infra" / "aws").exists()
+        assert not [p.name for p in package.rglob("*.py") if p.stem in ("handler", "aws_sinks", "lambda_zip", "deploy")]
         assert not [p.name for p in (project / "tests").glob("*.py") if re.search(r"handler|aws|infra|lambda", p.name)]
         for name, text in shared_files.items():
             assert not re.search(r"boto3|moto|cfn-lint|deploy-aws|destroy-aws|handler\.py|infra/aws", text), name
-        for path in package.glob("*.py"):
-            assert not re.search(r"^from \.(handler|aws_sinks|deploy) import", path.read_text(), re.MULTILINE), path
+        for path in package.rglob("*.py"):
+            imports_aws = r"^\s*from \.+(ingest\.)?(handler|aws_sinks|lambda_zip|deploy) import"
+            assert not re.search(imports_aws, path.read_text(), re.MULTILINE), path
         for path in (project / "airflow").rglob("*.py"):  # the DAGs keep only their local sensor
             assert not re.search(r"S3KeySensor|amazon|aws_default|boto3", path.read_text()), path
         # boto3 itself stays: the Snowflake connector depends on it.

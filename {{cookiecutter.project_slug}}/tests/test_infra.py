@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 from cfnlint.decode import cfn_yaml
 from moto import mock_aws
 
-from {{ cookiecutter.package_name }}.ingest import deploy
 from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.ingest import deploy
 
 from conftest import PROJECT_DIR
 

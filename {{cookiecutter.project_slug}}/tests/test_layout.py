@@ -82,7 +82,9 @@ def test_a_planted_backwards_import_is_found(tmp_path):
         load.read_text(encoding="utf-8") + f"\n\ndef later():\n    import {PACKAGE}.quality.gate\n", encoding="utf-8"
     )
     errors = copy / "errors.py"
-    errors.write_text(errors.read_text(encoding="utf-8") + "\nfrom .ingest.lake import LocalLakeSink\n", encoding="utf-8")
+    errors.write_text(
+        errors.read_text(encoding="utf-8") + "\nfrom .ingest.lake import LocalLakeSink\n", encoding="utf-8"
+    )
     assert backwards_imports(copy) == [
         "errors -> ingest.lake",
         "ingest.lake -> warehouse.load",

@@ -25,13 +25,17 @@ import json
 import os
 import platform
 import resource
+{%- if cookiecutter.include_airflow %}
 import subprocess
 import sys
+{%- endif %}
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+{% if cookiecutter.include_airflow -%}
 from ..errors import PipelineError
+{% endif -%}
 from ..ingest.backfill import DEMO_START, generate_to_lake
 from ..ingest.catalog import build_catalog
 from ..ingest.generator import iter_events

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..settings import Settings
 from ..warehouse.dbt_runner import build_models
-from ..warehouse.publish import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, publish, published_tables
+from ..warehouse.publish import {% if cookiecutter.include_quality %}CANDIDATE_SCHEMA, {% endif %}PUBLISHED_SCHEMA, publish, published_tables
 
 
 @dataclass(frozen=True)
