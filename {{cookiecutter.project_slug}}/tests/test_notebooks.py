@@ -17,6 +17,9 @@ def test_there_are_notebooks():
     assert NOTEBOOKS
 
 
+# The full tier (make test-all): each notebook at its own parameters. A run with small
+# parameters belongs in the fast tier; mark a long one with @pytest.mark.full.
+@pytest.mark.full
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path: Path):
     notebook = nbformat.read(path, as_version=4)
