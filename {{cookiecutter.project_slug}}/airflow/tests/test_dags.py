@@ -401,7 +401,7 @@ def test_the_dags_give_the_same_kpis_as_the_cli_pipeline(dag_runs):
     assert from_dags == read_kpis(cli_data / "warehouse.duckdb")
 
 
-def test_the_daily_run_tests_whole_tables_and_publishes_only_when_they_pass(dag_runs, dags_to_run):
+def test_the_daily_run_tests_whole_tables_and_publishes_only_when_they_pass(dag_runs, dags_to_run, monkeypatch):
     """The hourly runs test the rows they touched; once a day, audit_whole_tables_daily (`make transform
     FULL_TESTS=1`) tests every row. Here, on the warehouse the hourly runs above left: it passes and
     publishes; then an old staged event is edited in place, which no hourly test reads again, and the
@@ -411,26 +411,16 @@ def test_the_daily_run_tests_whole_tables_and_publishes_only_when_they_pass(dag_
     daily = dags_to_run["audit_whole_tables_daily"]
     assert daily.timetable.summary == "30 3 * * *"
     settings = dag_runs["settings"]
-    environment = {
-        "PROJECT_DIR": str(PROJECT_DIR),
-        "LAKE_DIR": str(settings.lake_dir),
-        "WAREHOUSE_PATH": str(settings.warehouse_path),
-    }
-    saved = {name: os.environ.get(name) for name in environment}
-    os.environ.update(environment)
-    try:
-        assert _state(daily.test().state) == "success"
-        published = read_kpis(settings.warehouse_path)
-        with duckdb.connect(str(settings.warehouse_path)) as con:
-            con.execute(
-                "update staging.stg_events set device = 'toaster' "
-                "where event_id = (select event_id from staging.stg_events order by event_timestamp limit 1)"
-            )
-        assert _state(daily.test().state) == "failed"
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    monkeypatch.setenv("PROJECT_DIR", str(PROJECT_DIR))
+    monkeypatch.setenv("LAKE_DIR", str(settings.lake_dir))
+    monkeypatch.setenv("WAREHOUSE_PATH", str(settings.warehouse_path))
+
+    assert _state(daily.test().state) == "success"
+    published = read_kpis(settings.warehouse_path)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(
+            "update staging.stg_events set device = 'toaster' "
+            "where event_id = (select event_id from staging.stg_events order by event_timestamp limit 1)"
+        )
+    assert _state(daily.test().state) == "failed"
     assert read_kpis(settings.warehouse_path) == published
