@@ -48,7 +48,8 @@ def audit_whole_tables_daily():
         print(format_transform_result(result))
         if not result.published:
             # Bad data stays bad on a retry: fail at once, and publish nothing.
-            raise AirflowFailException(f"{len(result.gate.failures)} check(s) failed: " + "; ".join(result.gate.failures))
+            failures = "; ".join(result.gate.failures)
+            raise AirflowFailException(f"{len(result.gate.failures)} check(s) failed: {failures}")
         return result.published_tables
 
     build_test_whole_tables_and_publish()

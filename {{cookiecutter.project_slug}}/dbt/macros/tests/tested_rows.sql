@@ -12,8 +12,8 @@
       events belong to: the model's key in the var `tested_rows_keys` (dbt_project.yml).
       A relationships test reads the new child rows against the whole parent table.
 
-    `dbt build --vars '{test_whole_tables: true}'` (make transform FULL_TESTS=1, and the
-    Airflow DAG test_whole_tables) tests every row. The trade: a bad row that appears
+    `dbt build --vars '{test_whole_tables: true}'` (make transform FULL_TESTS=1, the daily
+    run) tests every row. The trade: a bad row that appears
     in old history (an edited old row) is found by the daily run, not by the hourly one.
 -#}
 
