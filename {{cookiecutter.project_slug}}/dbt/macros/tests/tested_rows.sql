@@ -45,8 +45,7 @@
 {% macro tested_rows_condition(relation) -%}
     {%- set key = var('tested_rows_keys', {}).get(relation.identifier | lower) -%}
     {%- if execute and key and not var('test_whole_tables', false) -%}
-        {%- set staged = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
-            | selectattr('name', 'equalto', 'stg_events') | first -%}
+        {%- set staged = graph.nodes['model.' ~ project_name ~ '.stg_events'] -%}
         {%- set watermark = adapter.get_relation(staged.database, staged.schema, tested_rows_watermark_name()) -%}
         {%- if watermark is not none -%}
             {%- set loaded_after -%}
@@ -56,7 +55,7 @@
                 loaded_at > {{ loaded_after }}
             {%- else -%}
                 {{ key }} in (
-                    select {{ key }} from {{ adapter.get_relation(staged.database, staged.schema, staged.alias) }}
+                    select {{ key }} from {{ api.Relation.create(database=staged.database, schema=staged.schema, identifier=staged.alias) }}
                     where loaded_at > {{ loaded_after }}
                 )
             {%- endif -%}
