@@ -50,7 +50,7 @@ def test_dbt_templating_arrives_intact(baked):
             == copied
         )
         assert all(filecmp.cmp(source / name, project / folder / name, shallow=False) for name in copied), folder
-    stg_events = (project / "dbt/models/staging/stg_events.sql").read_text()
+    stg_events = (project / "dbt/models/staging/raw/stg_events.sql").read_text()
     assert "{{\n    config(" in stg_events and "{{ source('raw', 'raw_events') }}" in stg_events
     assert "{% macro copy_into_raw_events() %}" in (project / "dbt/macros/load/copy_into_raw_events.sql").read_text()
     profiles = (project / "dbt/profiles.yml").read_text()
