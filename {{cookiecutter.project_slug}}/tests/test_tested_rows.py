@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import duckdb
+import pytest
 
 from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.quality.gate import transform
@@ -58,6 +59,7 @@ def test_a_bad_row_in_the_new_hour_fails_the_hourly_gate(warehouse_copy):
     assert published_tables(warehouse_copy) == published_before
 
 
+@pytest.mark.full  # two builds and a re-parse for the daily run's var: about a minute of CPU
 def test_a_bad_row_in_old_history_is_caught_by_the_daily_run_not_the_hourly_one(warehouse_copy):
     """The trade: an hourly run does not read old rows, so a row that went bad there waits for the daily run."""
     # An event staged on the first day is edited in place: old history, untouched by new loads.
