@@ -1,0 +1,37 @@
+"""Reading a student's table, and comparing it with the reference built on the same data."""
+
+from __future__ import annotations
+
+from .framework import CheckFailed
+
+
+def require_built(workspace, model: str) -> None:
+    """The model built with its contract; else the check fails with dbt's own reason."""
+    result = workspace.node_results().get(model)
+    if result is None:
+        raise CheckFailed(f"{model} was not built (is its file still in dbt/models/assignments/?)")
+    if result["status"] != "success":
+        message = (result.get("message") or "").strip().splitlines()
+        raise CheckFailed(f"{model} did not build: {message[0] if message else result['status']}")
+
+
+def compare_with_reference(workspace, model: str, key: tuple[str, ...], columns: tuple[str, ...]) -> None:
+    """Every row of the reference is in the student's table with the same values, and nothing else.
+
+    Numbers are compared to 4 decimals (money to the cent). The failure names how many
+    rows differ and one example key, never the expected values.
+    """
+    require_built(workspace, model)
+    keys = ", ".join(key)
+    values = ", ".join(f"round(cast({c} as double), 4) as {c}" if c not in key else c for c in columns)
+    mine = f"select {keys}, {values} from assignments.{model}"
+    theirs = f"select {keys}, {values} from reference.assignments.{model}"
+    with workspace.connect() as connection:
+        missing = connection.execute(f"select {keys} from ({theirs} except all {mine}) order by all").fetchall()
+        extra = connection.execute(f"select {keys} from ({mine} except all {theirs}) order by all").fetchall()
+    if missing or extra:
+        example = missing[0] if missing else extra[0]
+        raise CheckFailed(
+            f"{model}: {len(missing)} expected row(s) missing or different and {len(extra)} unexpected row(s) "
+            f"on your data; for example the row with {', '.join(key)} = {', '.join(map(str, example))}"
+        )

@@ -1,0 +1,41 @@
+/*
+    Assignment A0, the worked example (assignments/a0_daily_revenue/README.md).
+
+    One row per day on which orders were created: how many orders, how many of
+    them count as revenue, and their net revenue. Revenue is fct_orders.net_revenue
+    (total_amount once paid, 0 when cancelled): it already includes tax and shipping.
+*/
+
+-- BEGIN SOLUTION
+-- SOLUTION-CANARY-A0-d41c7be2
+with
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+final as (
+
+    select
+        cast(order_created_at as date) as order_date,
+        count(*) as orders,
+        count(*) filter (where is_revenue) as revenue_orders,
+        cast(sum(net_revenue) as decimal(18, 2)) as net_revenue
+    from orders
+    group by cast(order_created_at as date)
+
+)
+
+select * from final
+-- END SOLUTION
+-- BEGIN STARTER
+-- -- Starter: the contract's columns with no rows. Replace this query with your answer.
+-- select
+--     cast(null as date) as order_date,
+--     cast(null as bigint) as orders,
+--     cast(null as bigint) as revenue_orders,
+--     cast(null as decimal(18, 2)) as net_revenue
+-- where false
+-- END STARTER
