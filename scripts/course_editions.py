@@ -2,12 +2,12 @@
 
 Solution regions are marked in the source, as nbgrader and otter-grader do:
 
-    -- BEGIN SOLUTION            (or `# BEGIN SOLUTION` in Python, YAML, Makefiles)
-    ...the reference answer...
-    -- END SOLUTION
-    -- BEGIN STARTER
+    -- BEGIN SOLUTION     (`# BEGIN SOLUTION` in Python, YAML, Makefiles)
+    ...the reference answer, with its canary line (a unique string the leak test looks for)...
+    -- END SOLUTION       (markers stand alone on their line; these notes make them examples)
+    -- BEGIN STARTER      (optional)
     -- ...what students start from, commented out so the instructor edition ignores it...
-    -- END STARTER
+    -- END STARTER        (the student edition uncomments it in place of the solution)
 
 The instructor edition keeps the file as written (solutions active, starters as
 comments). The student edition drops each solution region and uncomments its
@@ -115,7 +115,8 @@ def make_student_edition(project: Path) -> None:
 
 def tracked_files(template: Path) -> list[Path]:
     """The template's files that git tracks or would (or every file outside build folders when it is not a checkout)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=template, capture_output=True)
+    command = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    listed = subprocess.run(command, cwd=template, capture_output=True)
     if listed.returncode == 0 and listed.stdout:
         return [template / name for name in listed.stdout.decode().split("\0") if name]
     return [p for p in template.rglob("*") if p.is_file() and not SKIPPED_FOLDERS.intersection(p.parts)]

@@ -18,13 +18,15 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from .framework import ASSIGNMENTS_DIR, Outcome, load_assignments, run_part
 from .report import check_summary, table, write_results
 from .seeds import CourseSetupError, course_salt, derive_seed, read_roster
-from .workspace import WINDOW_END, WINDOW_START, BuildFailed, build_assignments, build_base
+from .workspace import WINDOW_END, WINDOW_START, BuildFailed, build_assignments, build_base, reference_warehouse
 
 PROJECT_DIR = ASSIGNMENTS_DIR.parent
 # The student edition records each graded file's starter here: an unchanged file is "not started".
 STARTERS_FILE = ASSIGNMENTS_DIR / "starters.json"
 # Files a submission cannot change for grading: the grader's own connection profile and project settings.
 TRUSTED_FILES = ("dbt/profiles.yml", "dbt/dbt_project.yml")
+# The reference builds, kept between grading runs (rebuilt when the solutions change).
+REFERENCE_DIR = PROJECT_DIR / "data" / "grading" / "reference"
 NOT_COPIED = shutil.ignore_patterns(".venv", ".tools", "data", "target", "logs", ".git", "__pycache__", ".airflow")
 
 
@@ -132,13 +134,11 @@ def grade(submissions: Path, roster: Path, out: Path) -> None:
         raise CourseSetupError("hidden checks are missing: grade from the instructor edition")
     scratch = out / "work"
     scratch.mkdir(parents=True, exist_ok=True)
-    references: dict[int, Path] = {}
     graded = []
     for student in students:
         seed = derive_seed(salt, student["student_id"])
-        if seed not in references:  # one reference build per seed, shared by re-submissions
-            references[seed] = build_base(PROJECT_DIR, out / "reference" / str(seed), seed)
-        entry = grade_one(student, submissions.resolve(), references[seed], seed, parts, scratch)
+        reference = reference_warehouse(PROJECT_DIR, REFERENCE_DIR, seed)
+        entry = grade_one(student, submissions.resolve(), reference, seed, parts, scratch)
         total = sum(o.score for o in entry["outcomes"])
         click.echo(
             f"{student['student_id']}: {total}/{sum(p.points for p in parts)} in {entry['seconds']:.1f} s"

@@ -15,13 +15,14 @@ from .framework import Assignment, Outcome
 
 
 def table(outcomes: list[Outcome]) -> str:
-    rows = [("Assignment", "Part", "Status", "Points")]
+    rows = [("Assignment", "Part", "Kind", "Status", "Points")]
     for outcome in outcomes:
-        assignment = outcome.part.assignment
-        points = f"{outcome.score}/{outcome.part.points}" if outcome.status in ("passed", "failed") else ""
-        points = points or f"{outcome.part.points} available"
-        rows.append((f"{assignment.label} {assignment.title}", outcome.part.name, outcome.status, points))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        part = outcome.part
+        graded = outcome.status in ("passed", "failed")
+        points = f"{outcome.score}/{part.points}" if graded else f"{part.points} available"
+        kind = "hidden" if part.hidden else "public"
+        rows.append((f"{part.assignment.label} {part.assignment.title}", part.name, kind, outcome.status, points))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import io
 import json
 import shutil
@@ -29,6 +30,10 @@ ASSIGNMENT_NODES = ("path:models/assignments", "path:tests/assignments")
 # Every warehouse is called this: DuckDB names a database after its file, and the SQL
 # dbt compiles names the database, so compiled tests run on any copy of it.
 WAREHOUSE_FILE = "warehouse.duckdb"
+
+
+# What the reference build depends on: a change to any of these builds the references again.
+REFERENCE_SOURCES = ("dbt/models", "dbt/macros", "dbt/tests", "dbt/dbt_project.yml", "src")
 
 
 class BuildFailed(Exception):
@@ -53,7 +58,8 @@ def quiet_dbt(settings: Settings, *args: str) -> tuple[int, str]:
 
 
 def build_base(project_dir: Path, folder: Path, seed: int) -> Path:
-    """Generate the window for `seed`, load it and run every model of `project_dir`; returns the warehouse.
+    """Generate the window for `seed`, load it and run the assignment models of `project_dir` and every
+    model they read (not the rest: it saves grading time); returns the warehouse.
 
     With the instructor edition this is the reference: its assignment models are the solutions.
     """
@@ -63,10 +69,25 @@ def build_base(project_dir: Path, folder: Path, seed: int) -> Path:
     with contextlib.redirect_stdout(io.StringIO()):
         generate_to_lake(settings, WINDOW_START, WINDOW_END)
         load_lake(settings)
-    returncode, output = quiet_dbt(settings, "run")
+    returncode, output = quiet_dbt(settings, "run", "--select", *(f"+{node}" for node in ASSIGNMENT_NODES))
     if returncode != 0:
         raise BuildFailed("dbt run failed:\n" + "\n".join(output.splitlines()[-15:]))
     return settings.warehouse_path
+
+
+def reference_warehouse(project_dir: Path, folder: Path, seed: int) -> Path:
+    """The reference for `seed`: built once, and again only when the solutions or the pipeline change."""
+    digest = hashlib.sha256()
+    for source in REFERENCE_SOURCES:
+        root = project_dir / source
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0" + path.read_bytes())
+    built = folder / f"{seed}-{digest.hexdigest()[:12]}"
+    if not (built / "complete").is_file():
+        build_base(project_dir, built, seed)
+        (built / "complete").touch()
+    return built / WAREHOUSE_FILE
 
 
 @dataclass

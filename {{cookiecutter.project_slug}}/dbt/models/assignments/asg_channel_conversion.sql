@@ -27,18 +27,30 @@ revenue_orders as (
 
 ),
 
-final as (
+by_channel_and_device as (
 
     select
         sessions.channel,
         sessions.device,
-        count(*) as sessions,
+        count(sessions.session_id) as sessions,
         count(revenue_orders.session_id) as converted_sessions,
-        round(count(revenue_orders.session_id) / count(*), 4) as conversion_rate,
-        cast(coalesce(sum(revenue_orders.net_revenue), 0) as decimal(18, 2)) as net_revenue
+        coalesce(sum(revenue_orders.net_revenue), 0) as net_revenue
     from sessions
     left join revenue_orders on sessions.session_id = revenue_orders.session_id
     group by sessions.channel, sessions.device
+
+),
+
+final as (
+
+    select
+        channel,
+        device,
+        sessions,
+        converted_sessions,
+        cast(net_revenue as decimal(18, 2)) as net_revenue,
+        round(converted_sessions / sessions, 4) as conversion_rate
+    from by_channel_and_device
 
 )
 
@@ -51,7 +63,7 @@ select * from final
 --     cast(null as varchar) as device,
 --     cast(null as bigint) as sessions,
 --     cast(null as bigint) as converted_sessions,
---     cast(null as double) as conversion_rate,
---     cast(null as decimal(18, 2)) as net_revenue
+--     cast(null as decimal(18, 2)) as net_revenue,
+--     cast(null as double) as conversion_rate
 -- where false
 -- END STARTER

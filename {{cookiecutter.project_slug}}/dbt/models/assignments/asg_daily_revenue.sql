@@ -12,19 +12,24 @@ with
 
 orders as (
 
-    select * from {{ ref('fct_orders') }}
+    select
+        order_id,
+        is_revenue,
+        net_revenue,
+        cast(order_created_at as date) as order_date
+    from {{ ref('fct_orders') }}
 
 ),
 
 final as (
 
     select
-        cast(order_created_at as date) as order_date,
-        count(*) as orders,
-        count(*) filter (where is_revenue) as revenue_orders,
-        cast(sum(net_revenue) as decimal(18, 2)) as net_revenue
+        order_date,
+        cast(sum(net_revenue) as decimal(18, 2)) as net_revenue,
+        count(order_id) as orders,
+        count(order_id) filter (where is_revenue) as revenue_orders
     from orders
-    group by cast(order_created_at as date)
+    group by order_date
 
 )
 
@@ -34,8 +39,8 @@ select * from final
 -- -- Starter: the contract's columns with no rows. Replace this query with your answer.
 -- select
 --     cast(null as date) as order_date,
+--     cast(null as decimal(18, 2)) as net_revenue,
 --     cast(null as bigint) as orders,
---     cast(null as bigint) as revenue_orders,
---     cast(null as decimal(18, 2)) as net_revenue
+--     cast(null as bigint) as revenue_orders
 -- where false
 -- END STARTER
