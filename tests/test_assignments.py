@@ -17,22 +17,18 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import TEMPLATE_DIR, bake, bake_cli, run
-
-sys.path.insert(0, str(TEMPLATE_DIR / "scripts"))
-import course_editions  # noqa: E402  (a script of the template, not a package)
+from conftest import TEMPLATE_DIR, bake, bake_cli, course_editions, run, uv_executable
 
 SALT = "template-selftest-salt-7c1e"
 STUDENTS = [f"s{n:02d}" for n in range(1, int(os.environ.get("COURSE_SELFTEST_STUDENTS", "5")) + 1)]
 CANARY = re.compile(r"SOLUTION-CANARY-[A-Z0-9]+-[0-9a-f]{8}")
 PROJECT_SOURCE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
-ASSIGNMENTS = ("A0", "A1", "A2", "A3")
+ASSIGNMENTS = ("A0", "A1", "A2", "A3", "A4")
 NOT_COPIED = shutil.ignore_patterns(".venv", "data", "target", "logs", "__pycache__")
 
 # One plausible mistake per assignment, as (file, correct text, wrong text) in the instructor edition.
@@ -56,6 +52,12 @@ WRONG_ANSWERS = [
         "infra/snowflake/assignments/analyst_role.sql",
         "grant select on future tables in schema ecommerce.analytics to role analyst;",
         "grant select on all tables in schema ecommerce.marts to role analyst;",
+    ),
+    # A4: recounts only the latest hours, so late events in earlier hours are lost.
+    (
+        "dbt/models/assignments/asg_hourly_event_counts.sql",
+        "where event_hour in (select touched_hours.event_hour from touched_hours)",
+        "where event_hour >= (select max(event_hour) from {{ this }})",
     ),
 ]
 
@@ -118,7 +120,7 @@ def student_bake(tmp_path_factory) -> Path:
 def test_the_student_edition_leaks_nothing(student_bake):
     assert leaks(student_bake, SALT) == []
     starters = json.loads((student_bake / "assignments/starters.json").read_text())
-    assert len(starters) == 5 and all((student_bake / name).is_file() for name in starters)
+    assert len(starters) == 6 and all((student_bake / name).is_file() for name in starters)
     assert "grade:" not in (student_bake / "Makefile").read_text()
 
 
@@ -183,7 +185,7 @@ def grading(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_make_check_in_the_student_edition_lists_every_assignment_as_not_started(student_bake, default_project):
     project = share_environment(student_bake, default_project)
-    assert "-m assignments.grading check" in run(["make", "-n", "check", "UV=uv"], cwd=project).stdout
+    assert "-m assignments.grading check" in run(["make", "-n", "check", f"UV={uv_executable()}"], cwd=project).stdout
     result = grading(project, "check")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if re.match(r"A\d ", line)]

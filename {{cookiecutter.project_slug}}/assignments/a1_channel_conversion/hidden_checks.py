@@ -15,4 +15,5 @@ def matches_reference(workspace) -> None:
         MODEL,
         ("channel", "device"),
         ("channel", "device", "sessions", "converted_sessions", "conversion_rate", "net_revenue"),
+        rounded=("conversion_rate",),
     )

@@ -27,7 +27,7 @@ STARTERS_FILE = ASSIGNMENTS_DIR / "starters.json"
 TRUSTED_FILES = ("dbt/profiles.yml", "dbt/dbt_project.yml")
 # The reference builds, kept between grading runs (rebuilt when the solutions change).
 REFERENCE_DIR = PROJECT_DIR / "data" / "grading" / "reference"
-NOT_COPIED = shutil.ignore_patterns(".venv", ".tools", "data", "target", "logs", ".git", "__pycache__", ".airflow")
+NOT_COPIED = shutil.ignore_patterns(".venv", ".tools", "data", "target", "logs", ".git", "__pycache__")
 
 
 def file_digest(path: Path) -> str:

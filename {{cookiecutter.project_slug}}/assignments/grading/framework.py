@@ -82,6 +82,7 @@ ASSIGNMENT_MODULES = (
     "a1_channel_conversion",
     "a2_paid_before_created",
     "a3_analyst_grants",
+    "a4_incremental_counts",
 )
 
 

@@ -15,17 +15,19 @@ def require_built(workspace, model: str) -> None:
         raise CheckFailed(f"{model} did not build: {message[0] if message else result['status']}")
 
 
-def compare_with_reference(workspace, model: str, key: tuple[str, ...], columns: tuple[str, ...]) -> None:
+def compare_with_reference(
+    workspace, model: str, key: tuple[str, ...], columns: tuple[str, ...], rounded: tuple[str, ...] = ()
+) -> None:
     """Every row of the reference is in the student's table with the same values, and nothing else.
 
-    Numbers are compared to 4 decimals (money to the cent). The failure names how many
-    rows differ and one example key, never the expected values.
+    The `rounded` columns are compared to 4 decimals. The failure names how many rows
+    differ and one example key, never the expected values.
     """
     require_built(workspace, model)
     keys = ", ".join(key)
-    values = ", ".join(f"round(cast({c} as double), 4) as {c}" if c not in key else c for c in columns)
-    mine = f"select {keys}, {values} from assignments.{model}"
-    theirs = f"select {keys}, {values} from reference.assignments.{model}"
+    values = ", ".join(f"round(cast({c} as double), 4) as {c}" if c in rounded else c for c in columns)
+    mine = f"select {values} from assignments.{model}"
+    theirs = f"select {values} from reference.assignments.{model}"
     with workspace.connect() as connection:
         missing = connection.execute(f"select {keys} from ({theirs} except all {mine}) order by all").fetchall()
         extra = connection.execute(f"select {keys} from ({mine} except all {theirs}) order by all").fetchall()

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ from {{ cookiecutter.package_name }}.warehouse.load import load_lake
 WINDOW_START = datetime(2025, 10, 1, tzinfo=UTC)
 WINDOW_END = datetime(2025, 10, 4, tzinfo=UTC)
 ASSIGNMENT_NODES = ("path:models/assignments", "path:tests/assignments")
+# The models the public checks compare with, built whatever a student's query reads.
+CHECKED_MODELS = ("fct_orders", "analytics_sessions")
 # Every warehouse is called this: DuckDB names a database after its file, and the SQL
 # dbt compiles names the database, so compiled tests run on any copy of it.
 WAREHOUSE_FILE = "warehouse.duckdb"
@@ -69,7 +72,8 @@ def build_base(project_dir: Path, folder: Path, seed: int) -> Path:
     with contextlib.redirect_stdout(io.StringIO()):
         generate_to_lake(settings, WINDOW_START, WINDOW_END)
         load_lake(settings)
-    returncode, output = quiet_dbt(settings, "run", "--select", *(f"+{node}" for node in ASSIGNMENT_NODES))
+    selected = [f"+{node}" for node in (*ASSIGNMENT_NODES, *CHECKED_MODELS)]
+    returncode, output = quiet_dbt(settings, "run", "--select", *selected)
     if returncode != 0:
         raise BuildFailed("dbt run failed:\n" + "\n".join(output.splitlines()[-15:]))
     return settings.warehouse_path
@@ -132,6 +136,19 @@ class Workspace:
         if not compiled:
             raise FileNotFoundError(f"dbt did not compile {name}")
         return compiled
+
+    @contextlib.contextmanager
+    def scratch_copy(self):
+        """A throwaway copy of this warehouse, for a check that changes data and runs dbt on it."""
+        with tempfile.TemporaryDirectory(dir=self.warehouse.parent) as folder:
+            copy = Path(folder) / WAREHOUSE_FILE
+            shutil.copyfile(self.warehouse, copy)
+            yield copy
+
+    def dbt_on(self, warehouse: Path, *args: str) -> tuple[int, str]:
+        """Run dbt on the submission's project against another warehouse; its results go beside that warehouse."""
+        settings = settings_for(self.project_dir, warehouse.parent, self.seed)
+        return quiet_dbt(settings, *args, "--target-path", str(warehouse.parent / "target"))
 
     def failing_rows(self, test_sql: str, plant: str = "") -> int:
         """Rows a test returns, after running `plant` (SQL that breaks the data) in a transaction rolled back after."""

@@ -49,7 +49,7 @@ final as (
         sessions,
         converted_sessions,
         cast(net_revenue as decimal(18, 2)) as net_revenue,
-        round(converted_sessions / sessions, 4) as conversion_rate
+        cast(round(converted_sessions / sessions, 4) as double) as conversion_rate
     from by_channel_and_device
 
 )
@@ -65,5 +65,6 @@ select * from final
 --     cast(null as bigint) as converted_sessions,
 --     cast(null as decimal(18, 2)) as net_revenue,
 --     cast(null as double) as conversion_rate
+-- from {{ ref('analytics_sessions') }}
 -- where false
 -- END STARTER

@@ -27,7 +27,7 @@ final as (
         order_date,
         cast(sum(net_revenue) as decimal(18, 2)) as net_revenue,
         count(order_id) as orders,
-        count(order_id) filter (where is_revenue) as revenue_orders
+        count(case when is_revenue then order_id end) as revenue_orders
     from orders
     group by order_date
 
@@ -42,5 +42,6 @@ select * from final
 --     cast(null as decimal(18, 2)) as net_revenue,
 --     cast(null as bigint) as orders,
 --     cast(null as bigint) as revenue_orders
+-- from {{ ref('fct_orders') }}
 -- where false
 -- END STARTER
