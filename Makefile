@@ -43,9 +43,9 @@ course-release: ## Write the student-only template for a course: make course-rel
 	@test -n "$(DEST)" || { echo "Give the folder to write: make course-release DEST=../course-template"; exit 2; }
 	python3 scripts/course_editions.py release "$(DEST)"
 
-lint: install ## Lint the template's own Python (tests, scripts; hooks are checked by baking)
-	$(UV) run ruff check tests scripts
-	$(UV) run ruff format --check tests scripts
+lint: install ## Lint the template's own Python (tests, scripts, notebook sources; the hooks are checked by baking)
+	$(UV) run ruff check tests scripts notebooks hooks/percent_notebooks.py
+	$(UV) run ruff format --check tests scripts notebooks hooks/percent_notebooks.py
 
 lock: install ## Re-resolve the generated project's uv.lock after changing its dependencies
 	$(UV) run python scripts/lock_generated_project.py

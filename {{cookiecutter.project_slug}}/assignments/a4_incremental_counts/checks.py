@@ -13,6 +13,7 @@ import duckdb
 
 from assignments.grading.framework import Assignment, CheckFailed, public_check
 from assignments.grading.tables import require_built
+from assignments.grading.workspace import last_error
 
 ASSIGNMENT = Assignment(
     key="a4_incremental_counts",
@@ -79,8 +80,3 @@ def incremental_equals_full_refresh(workspace) -> None:
         raise CheckFailed(
             f"after the late events arrived, {differ} (event_type, event_hour) row(s) differ from a full refresh"
         )
-
-
-def last_error(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if "Error" in line or "error" in line]
-    return lines[-1][:200] if lines else "see `dbt run` for the reason"

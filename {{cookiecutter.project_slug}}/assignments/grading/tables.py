@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from .framework import CheckFailed
+from .workspace import last_error
 
 
 def require_built(workspace, model: str) -> None:
     """The model built with its contract; else the check fails with dbt's own reason."""
-    result = workspace.node_results().get(model)
+    results = workspace.node_results()
+    if not results:
+        raise CheckFailed(f"dbt could not build the assignments: {last_error(workspace.build_output)}")
+    result = results.get(model)
     if result is None:
         raise CheckFailed(f"{model} was not built (is its file still in dbt/models/assignments/?)")
     if result["status"] != "success":

@@ -102,6 +102,7 @@ class Workspace:
     warehouse: Path
     seed: int
     reference: Path | None = None  # the solutions built on the same data (grading only)
+    build_output: str = ""  # what dbt printed while building the assignments
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A connection to this warehouse; the reference, when there is one, is attached as `reference`."""
@@ -174,5 +175,11 @@ def build_assignments(project_dir: Path, warehouse: Path, seed: int, reference: 
         connection.execute("drop schema if exists assignments cascade")
     settings = settings_for(project_dir, warehouse.parent, seed)
     shutil.rmtree(settings.dbt_dir / "target", ignore_errors=True)
-    quiet_dbt(settings, "build", "--select", *ASSIGNMENT_NODES)
-    return Workspace(project_dir=project_dir, warehouse=warehouse, seed=seed, reference=reference)
+    _, output = quiet_dbt(settings, "build", "--select", *ASSIGNMENT_NODES)
+    return Workspace(project_dir=project_dir, warehouse=warehouse, seed=seed, reference=reference, build_output=output)
+
+
+def last_error(output: str) -> str:
+    """The last line of dbt's output that names an error, for a one-line reason."""
+    lines = [line.strip() for line in output.splitlines() if "error" in line.lower()]
+    return lines[-1][:300] if lines else "see dbt's output for the reason"
