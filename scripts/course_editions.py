@@ -16,7 +16,7 @@ course salt lives in assignments/instructor/: the student edition has neither.
 
 `python scripts/course_editions.py release DEST` writes a template repository
 for students: the same files, stripped, without hidden checks, salt or the
-template's own assignment tests, and with `student` as the only edition.
+template's own tests, and with `student` as the only edition.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ COMMENTED = re.compile(r"^([ \t]*)(--|#) ?(.*)$", re.DOTALL)
 INSTRUCTOR_ONLY = ("assignments/*/hidden_checks.py", "assignments/instructor")
 # Inside a generated project: where the files students edit for the assignments live.
 STARTER_GLOBS = ("dbt/models/assignments/*", "dbt/tests/assignments/*", "infra/snowflake/assignments/*")
-# Inside the template: what a student release leaves out besides that.
-TEMPLATE_ONLY = ("tests/test_assignments*.py",)
+# Inside the template: what a student release leaves out besides that. Its tests bake the
+# instructor edition and grade the solutions: a release is for baking, not for working on the template.
+TEMPLATE_ONLY = ("tests", ".ci")
 PROJECT_FOLDER = "{{cookiecutter.project_slug}}"
 SKIPPED_FOLDERS = {".git", ".venv", ".tools", "build", "__pycache__", ".pytest_cache", ".ruff_cache", "data"}
 
