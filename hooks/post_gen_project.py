@@ -143,7 +143,7 @@ def print_next_steps() -> None:
         "Next steps:\n"
         f"  cd {PROJECT_SLUG}\n"
         "  make demo    # install, generate events, load, dbt build, print the KPIs\n"
-        "  make test    # run the project's tests\n"
+        "  make test    # run the project's fast tests (make test-all: every test)\n"
         "  make help    # every other target\n"
     )
 
