@@ -154,7 +154,7 @@ for interval in (60, 120, 300, 600, 900):
         {"buffer_seconds": interval, "files": sink.file_count, "mean_wait_s": waits.mean(), "max_wait_s": waits.max()}
     )
 buffering = pd.DataFrame(rows)
-buffering
+buffering.round(1)
 
 # %%
 figure, axes = plt.subplots(figsize=(8, 4))

@@ -172,9 +172,8 @@ for path in lake_module.list_lake_files(settings.lake_dir):
 loaded = warehouse(
     "select (select count(*) from raw.raw_events) as events, (select count(*) from raw.raw_events_rejects) as rejects"
 )
-print(
-    f"lake: {events_in_files:,} events and {bad_in_files} bad lines; warehouse: {loaded['events'][0]:,} and {loaded['rejects'][0]}"
-)
+print(f"lake: {events_in_files:,} events and {bad_in_files} bad lines")
+print(f"warehouse: {loaded['events'][0]:,} events and {loaded['rejects'][0]} rejects")
 assert (events_in_files, bad_in_files) == (loaded["events"][0], loaded["rejects"][0])
 
 # %% [markdown]
@@ -210,7 +209,8 @@ print("statements parsed as Snowflake SQL:", len(bodies))
 raw_table_sql = (lesson.PROJECT_DIR / "infra/snowflake/05_raw_tables.sql").read_text(encoding="utf-8")
 create_raw_events = re.search(r"create table if not exists raw_events \(.*?\)", raw_table_sql, flags=re.DOTALL)[0]
 sample = warehouse(
-    "select event::varchar as event, source_file, file_row_number from raw.raw_events order by source_file, file_row_number limit 5"
+    "select event::varchar as event, source_file, file_row_number from raw.raw_events "
+    "order by source_file, file_row_number limit 5"
 )
 with fakesnow.patch():
     connection = snowflake.connector.connect(database="course", schema="raw")
@@ -229,7 +229,7 @@ with fakesnow.patch():
     )
     on_fakesnow = pd.DataFrame(cursor.fetchall(), columns=["event_id", "event_type", "country"])
     connection.close()
-on_fakesnow
+on_fakesnow.head()
 
 # %% [markdown]
 # ## Your turn
