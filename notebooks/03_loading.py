@@ -44,9 +44,9 @@ middle = start + timedelta(hours=hours // 2)
 end = start + timedelta(hours=hours)
 
 
-def warehouse(statement):
+def warehouse(statement, params=None):
     """A read-only query on this notebook's warehouse (closed at once, like every lesson.query)."""
-    return lesson.query(statement, warehouse=settings.warehouse_path)
+    return lesson.query(statement, warehouse=settings.warehouse_path, params=params)
 
 
 first = backfill.generate_to_lake(settings, start, middle)

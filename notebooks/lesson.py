@@ -96,8 +96,8 @@ def query(statement: str, warehouse: Path | None = None, params: list | None = N
 # instead of its every line.
 
 
-def dbt(settings, *args: str) -> str:
-    """Run one dbt command on the settings' warehouse and print its summary; returns dbt's whole output.
+def dbt(settings, *args: str) -> None:
+    """Run one dbt command on the settings' warehouse and print its summary.
 
     On success the summary is dbt's last line (PASS, WARN, ERROR counts) and any
     warnings; when dbt fails, the lines that say why are printed and the project's
@@ -109,7 +109,7 @@ def dbt(settings, *args: str) -> str:
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
     if returncode == 0:
         print("\n".join(line for line in lines if " WARN " in line or "Warning" in line or "Done." in line))
-        return output
+        return
     start = next((i for i, line in enumerate(lines) if "Completed with" in line), max(len(lines) - 25, 0))
     print("\n".join(lines[start:]))
     raise runner.dbt_failed(*args)
@@ -129,17 +129,20 @@ def load(settings) -> list:
     return quarantined
 
 
-def build_window(notebook: str, start, end, **changes):
+def build_window(notebook: str, start, end, *build_args: str, copy_dbt: bool = False, **changes):
     """A fresh workspace with the events of [start, end) generated into its lake, loaded and built by dbt.
 
-    Returns its settings (`changes` as for settings(), e.g. seed=7).
+    `build_args` go to `dbt build` (e.g. "--select", "+fct_orders"); `copy_dbt` runs
+    dbt from a copy of the project's dbt/ folder (see copy_dbt_project); `changes`
+    as for settings(), e.g. seed=7. Returns the workspace's settings.
     """
-    folder = workspace(notebook)
-    own = settings(folder, **changes)
+    own = settings(workspace(notebook), **changes)
+    if copy_dbt:
+        own = copy_dbt_project(own)
     result = module("ingest.backfill").generate_to_lake(own, start, end)
     print(f"generated {result.events:,} events into {result.files:,} lake files")
     load(own)
-    dbt(own, "build")
+    dbt(own, "build", *build_args)
     return own
 
 
