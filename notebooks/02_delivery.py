@@ -21,7 +21,7 @@
 # moto, an emulator in this process: nothing leaves your machine.
 
 # %% tags=["parameters"] test_parameters={"hours": 2}
-seed = None  # None: your project's seed (EVENT_SEED, or the answer you gave cookiecutter)
+seed = None  # None: your project's seed (EVENT_SEED, or the one chosen when it was generated)
 day = "2025-10-04"  # a Saturday
 hours = 24  # the span of arrivals to look at
 late_share = 0.05  # 5% of events arrive late...

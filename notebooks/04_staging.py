@@ -19,7 +19,7 @@
 # This notebook builds its own lake and warehouse in `data/notebooks/04_staging/`.
 
 # %% tags=["parameters"] test_parameters={"hours": 3}
-seed = None  # None: your project's seed (EVENT_SEED, or the answer you gave cookiecutter)
+seed = None  # None: your project's seed (EVENT_SEED, or the one chosen when it was generated)
 day = "2025-10-04"
 hours = 12  # of two windows four days apart: the first of each day
 late_share = 0.05

@@ -21,7 +21,7 @@
 # runs dbt from its own copy of the dbt project, which it edits on purpose below.
 
 # %% tags=["parameters"] test_parameters={"hours": 6, "orders_shown": 10}
-seed = None  # None: your project's seed (EVENT_SEED, or the answer you gave cookiecutter)
+seed = None  # None: your project's seed (EVENT_SEED, or the one chosen when it was generated)
 day = "2025-10-04"
 hours = 48  # the window to generate and build
 orders_shown = 30  # orders on the lifecycle chart

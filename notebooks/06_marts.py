@@ -18,7 +18,7 @@
 # dbt from its own copy of the dbt project, which it edits on purpose below.
 
 # %% tags=["parameters"] test_parameters={"days": 1}
-seed = None  # None: your project's seed (EVENT_SEED, or the answer you gave cookiecutter)
+seed = None  # None: your project's seed (EVENT_SEED, or the one chosen when it was generated)
 day = "2025-10-01"
 days = 7  # the window to generate and build
 
