@@ -81,7 +81,7 @@ warehouse("select * from intermediate.int_session_events where session_id = ?", 
 warehouse(lesson.sql("05_lifecycle_outcomes"))
 
 # %%
-timeline = warehouse(lesson.sql("05_order_timeline"), params=[orders_shown])
+timeline = warehouse(lesson.sql("05_order_timeline")).head(orders_shown)
 figure, axes = plt.subplots(figsize=(10, 0.22 * len(timeline) + 1.2))
 for row_number, order in enumerate(timeline.itertuples()):
     paid_or_end = order.paid_at if pd.notna(order.paid_at) else order.cancelled_at

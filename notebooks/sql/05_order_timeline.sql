@@ -1,4 +1,4 @@
--- The first orders of the window, each with the time of every step it reached.
+-- The orders of the window, first created first, with the time of every step they reached.
 select
     order_id,
     order_created_at,
@@ -8,4 +8,3 @@ select
     order_status
 from intermediate.int_order_lifecycle
 order by order_created_at, order_id
-limit ?

@@ -6,4 +6,4 @@ select
 from analytics.analytics_orders
 group by customer_id
 having sum(net_revenue) > 0
-order by lifetime_value desc, customer_id
+order by lifetime_value desc, customer_id asc
