@@ -83,20 +83,19 @@ warehouse(lesson.sql("05_lifecycle_outcomes"))
 # %%
 timeline = warehouse(lesson.sql("05_order_timeline")).head(orders_shown)
 figure, axes = plt.subplots(figsize=(10, 0.22 * len(timeline) + 1.2))
+steps = {"order_created_at": ("o", "#4c72b0"), "paid_at": ("o", "#dd8452"), "fulfilled_at": ("o", "#55a868")}
+steps["cancelled_at"] = ("x", "#c44e52")
 for row_number, order in enumerate(timeline.itertuples()):
-    paid_or_end = order.paid_at if pd.notna(order.paid_at) else order.cancelled_at
-    if pd.notna(paid_or_end):
-        axes.plot([order.order_created_at, paid_or_end], [row_number] * 2, color="#4c72b0", linewidth=3)
-    if pd.notna(order.fulfilled_at):
-        axes.plot([order.paid_at, order.fulfilled_at], [row_number] * 2, color="#55a868", linewidth=3)
-    if pd.notna(order.cancelled_at):
-        axes.plot(order.cancelled_at, row_number, marker="x", color="#c44e52", markersize=8)
-axes.plot([], [], color="#4c72b0", linewidth=3, label="created -> paid")
-axes.plot([], [], color="#55a868", linewidth=3, label="paid -> fulfilled")
-axes.plot([], [], "x", color="#c44e52", label="cancelled")
+    moments = [getattr(order, step) for step in steps if pd.notna(getattr(order, step))]
+    axes.plot([min(moments), max(moments)], [row_number] * 2, color="lightgrey", linewidth=2, zorder=1)
+    for step, (marker, colour) in steps.items():
+        if pd.notna(getattr(order, step)):
+            axes.scatter(getattr(order, step), row_number, marker=marker, color=colour, zorder=2)
+for step, (marker, colour) in steps.items():
+    axes.scatter([], [], marker=marker, color=colour, label=step.removesuffix("_at").replace("order_", ""))
 axes.set_yticks(range(len(timeline)), [order_id[:8] for order_id in timeline["order_id"]], fontsize=7)
 axes.invert_yaxis()
-axes.set_title(f"The lifecycle of the first {len(timeline)} orders (int_order_lifecycle)")
+axes.set_title(f"The lifecycle of the first {len(timeline)} orders created in the window (int_order_lifecycle)")
 axes.legend(loc="lower right")
 figure.autofmt_xdate()
 plt.show()

@@ -79,12 +79,13 @@ warehouse(
 
 # %%
 by_day = warehouse(lesson.sql("06_revenue_by_day")).set_index("order_date").astype(float)
+by_day.index = [f"{order_date:%a %d %b}" for order_date in by_day.index]
 axes = by_day.plot.bar(
     stacked=True, figsize=(9, 3.5), color=["#55a868", "#c44e52", "#ccb974"], title="Order value by day of creation"
 )
 axes.set_xlabel("order date")
 axes.set_ylabel("USD")
-axes.set_xticklabels([f"{d:%a %d %b}" for d in by_day.index], rotation=0)
+axes.tick_params(axis="x", rotation=0)
 plt.show()
 
 # %% [markdown]
@@ -106,7 +107,7 @@ lesson.edit(model, "        total_amount,\n", "        cast(total_amount as doub
 rows_before = warehouse("select count(*) as n from marts.fct_orders")["n"][0]
 
 # %% tags=["raises-exception"] expected_exception="PipelineError"
-lesson.dbt(settings, "build", "--select", "fct_orders")
+lesson.dbt(settings, "run", "--select", "fct_orders")
 
 # %% [markdown]
 # dbt named the column and both types, and built nothing: the table the dashboard

@@ -1,4 +1,4 @@
--- The orders of the window, first created first, with the time of every step they reached.
+-- The orders created in the window, first created first, with the time of each step.
 select
     order_id,
     order_created_at,
@@ -7,4 +7,5 @@ select
     cancelled_at,
     order_status
 from intermediate.int_order_lifecycle
+where has_created_event
 order by order_created_at, order_id
