@@ -96,7 +96,7 @@ for step, (marker, colour) in steps.items():
 axes.set_yticks(range(len(timeline)), [order_id[:8] for order_id in timeline["order_id"]], fontsize=7)
 axes.invert_yaxis()
 axes.set_title(f"The lifecycle of the first {len(timeline)} orders created in the window (int_order_lifecycle)")
-axes.legend(loc="lower right")
+axes.legend(loc="upper left", bbox_to_anchor=(1, 1))
 figure.autofmt_xdate()
 plt.show()
 
@@ -178,8 +178,9 @@ in_sql = warehouse(
     "(select count(*) from intermediate.int_order_items_flattened) as lines"
 )
 in_python = (len(items_per_order), sum(items_per_order.values()))
-print(f"orders and lines: Python {in_python}, SQL {(in_sql['orders'][0], in_sql['lines'][0])}")
-assert in_python == (in_sql["orders"][0], in_sql["lines"][0])
+in_sql = (int(in_sql["orders"][0]), int(in_sql["lines"][0]))
+print(f"orders and order lines: Python {in_python}, SQL {in_sql}")
+assert in_python == in_sql
 
 # %% [markdown]
 # ## Your turn
