@@ -186,7 +186,8 @@ assert (events_in_files, bad_in_files) == (loaded["events"][0], loaded["rejects"
 
 # %%
 macro = (lesson.PROJECT_DIR / "dbt/macros/load/copy_into_raw_events.sql").read_text(encoding="utf-8")
-bodies = re.findall(r"{% macro (snowflake_\w+_sql)\(\) %}(.*?){% endmacro %}", macro, flags=re.DOTALL)
+# The bodies of the two macros named snowflake_..._sql: plain SQL, no Jinja inside.
+bodies = re.findall(r"macro (snowflake_\w+_sql)\(\) %\}(.*?)\{%-? *endmacro", macro, flags=re.DOTALL)
 snowflake_sql = ";\n\n".join(body.strip() for _, body in bodies) + ";"
 print(snowflake_sql)
 
