@@ -79,7 +79,8 @@ warehouse(
 
 # %%
 by_day = warehouse(lesson.sql("06_revenue_by_day")).set_index("order_date").astype(float)
-by_day.index = [f"{order_date:%a %d %b}" for order_date in by_day.index]
+by_day.index = [order_date.strftime("%a\n%d %b") for order_date in by_day.index]
+by_day = by_day.rename(columns=lambda name: name.replace("_", " "))
 axes = by_day.plot.bar(
     stacked=True, figsize=(9, 3.5), color=["#55a868", "#c44e52", "#ccb974"], title="Order value by day of creation"
 )
@@ -89,9 +90,11 @@ axes.tick_params(axis="x", rotation=0)
 plt.show()
 
 # %% [markdown]
-# The orders of the last day are still mostly *awaiting payment*: their payment
-# events come after the window ends. Run the pipeline an hour later and some of
-# that value moves to *recognised* (or *cancelled*).
+# The first bars come before the window starts: orders created up to three days
+# earlier whose payment or shipping events fall inside it. The red is what a
+# "sum of the order amounts" would wrongly count as revenue. An order created
+# in the last minutes of the window would show as *awaiting payment* until its
+# payment event arrives.
 #
 # ## Break it on purpose: an enforced contract
 #
