@@ -101,7 +101,7 @@ print("arrivals of events from before the window:", int((table["event_time"] < s
 # The Lambda runs every 5 minutes and remembers nothing between runs. It can
 # still deliver late events because it *recomputes* them: to know what arrives in
 # its window it generates the hours before the window and keeps the arrivals that
-# fall inside. Cut the span into hourly windows, as 24 separate invocations, and
+# fall inside. Cut the span into hourly windows, one call each, and
 # compare with one call over the whole span.
 
 # %%
