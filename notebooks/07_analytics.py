@@ -14,9 +14,12 @@
 # **Where this sits.** *dbt: marts -> **analytics*** -> dashboard. The models are in
 # `dbt/models/analytics/` (`analytics_customer_summary`, `analytics_orders`,
 # `analytics_sessions`, `analytics_order_items`); the KPI summary in
-# `src/<package>/warehouse/kpis.py` (`make kpis`); the dashboard's queries, if
-# your project has the dashboard, in `dashboard/queries.py` (`make dashboard`).
-#
+# `src/<package>/warehouse/kpis.py` (`make kpis`).
+
+# %% [markdown] requires="dashboard"
+# The dashboard's queries are in `dashboard/queries.py` (`make dashboard`).
+
+# %% [markdown]
 # This notebook only *reads* the published tables of your pipeline's warehouse
 # (`data/warehouse.duckdb`, after `make demo`): read-only, each query closing the
 # file at once, so `make transform` can run while it is open.
@@ -25,7 +28,6 @@
 top_share = 0.2  # "the top 20% of customers bring ...% of the revenue"
 
 # %%
-import sys
 from decimal import Decimal
 
 import lesson
@@ -134,10 +136,9 @@ assert Decimal(str(naive_revenue)) == kpis.revenue, "the naive revenue is not th
 # %% [markdown]
 # ## Checkpoint: one figure, three places
 #
-# The orders and the revenue, computed three ways: this notebook's own SQL, the
-# KPI summary (`make kpis`), and, when the project has the dashboard, its KPI and
-# funnel panels' SQL (`dashboard/queries.py`), run with every date and channel.
-# The RFM segments' revenue must add up to the same figure too.
+# The orders and the revenue, computed independently: this notebook's own SQL and
+# the KPI summary (`make kpis`). The RFM segments' revenue must add up to the same
+# figure too.
 
 # %%
 headline = lesson.query(lesson.sql("07_headline")).iloc[0]
@@ -149,24 +150,27 @@ assert (headline["orders"], revenue) == (kpis.orders, kpis.revenue)
 assert segment_revenue == kpis.revenue
 assert funnel["placed_an_order"] == kpis.converted_sessions
 
-# %%
-dashboard_dir = lesson.PROJECT_DIR / "dashboard"
-if (dashboard_dir / "queries.py").is_file():
-    sys.path.insert(0, str(dashboard_dir))
-    import queries  # the dashboard's own SQL
+# %% [markdown] requires="dashboard"
+# A third way: the dashboard's KPI and funnel panels' SQL (`dashboard/queries.py`),
+# run with every date and channel selected, must show the same figures.
 
-    overview = queries.overview_queries("analytics")
-    dates = lesson.query(overview["overview"].sql).iloc[0]
-    channels = tuple(lesson.query(overview["channels"].sql)["channel"])
-    everything = queries.Filters(start=dates["first_order_date"], end=dates["last_order_date"], channels=channels)
-    panels = queries.panel_queries("analytics", everything)
-    panel = lesson.query(panels["kpis"].sql, params=list(panels["kpis"].params)).iloc[0]
-    panel_funnel = lesson.query(panels["funnel"].sql, params=list(panels["funnel"].params))
-    print(f"dashboard: {int(panel['orders']):,} orders, ${panel['revenue']:,.2f}")
-    assert (panel["orders"], Decimal(str(panel["revenue"])).quantize(Decimal("0.01"))) == (kpis.orders, kpis.revenue)
-    assert list(panel_funnel["sessions"][:4]) == list(funnel)
-else:
-    print("this project has no dashboard: the KPI summary is the reference")
+# %% requires="dashboard"
+import importlib
+import sys
+
+sys.path.insert(0, str(lesson.PROJECT_DIR / "dashboard"))
+queries = importlib.import_module("queries")  # the dashboard's own SQL: dashboard/queries.py
+
+overview = queries.overview_queries("analytics")
+dates = lesson.query(overview["overview"].sql).iloc[0]
+channels = tuple(lesson.query(overview["channels"].sql)["channel"])
+everything = queries.Filters(start=dates["first_order_date"], end=dates["last_order_date"], channels=channels)
+panels = queries.panel_queries("analytics", everything)
+panel = lesson.query(panels["kpis"].sql, params=list(panels["kpis"].params)).iloc[0]
+panel_funnel = lesson.query(panels["funnel"].sql, params=list(panels["funnel"].params))
+print(f"dashboard: {int(panel['orders']):,} orders, ${panel['revenue']:,.2f}")
+assert (panel["orders"], Decimal(str(panel["revenue"])).quantize(Decimal("0.01"))) == (kpis.orders, kpis.revenue)
+assert list(panel_funnel["sessions"][:4]) == list(funnel)
 
 # %% [markdown]
 # ## Your turn
