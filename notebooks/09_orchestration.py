@@ -65,7 +65,16 @@ from airflow.dag_processing.dagbag import BundleDagBag  # after the configuratio
 # files import each other (`pipeline_common.py`). `known_pools` makes a task in a
 # pool that `airflow/pools.json` does not create an import error.
 
+
 # %%
+def schedule_of(dag) -> str:
+    """A clock (a cron expression) or the assets whose updates start the DAG."""
+    timetable = dag.timetable
+    if getattr(timetable, "asset_condition", None) is not None:
+        return "when updated: " + ", ".join(asset.name for asset in timetable.asset_condition.objects)
+    return f"cron {timetable.expression}" if hasattr(timetable, "expression") else type(timetable).__name__
+
+
 pools = json.loads((lesson.PROJECT_DIR / "airflow" / "pools.json").read_text())
 bag = BundleDagBag(dag_folder=dags_folder, bundle_path=dags_folder, bundle_name="dags-folder", known_pools=set(pools))
 print("import errors:", bag.import_errors or "none")
@@ -73,7 +82,7 @@ pd.DataFrame(
     [
         {
             "dag": dag.dag_id,
-            "schedule": str(dag.timetable.summary),
+            "schedule": schedule_of(dag),
             "tasks": len(dag.tasks),
             "tags": ", ".join(sorted(dag.tags)),
         }
@@ -111,10 +120,15 @@ generations
 
 # %%
 per_generation = generations.groupby("generation").agg(nodes=("node", "size"), tests=("tests", "sum"))
-axes = per_generation.plot.bar(
-    figsize=(8, 3), color=["#4c72b0", "#dd8452"], rot=0, title="The dbt graph, generation by generation"
+per_generation.plot.bar(
+    subplots=True,
+    layout=(1, 2),
+    figsize=(10, 3),
+    rot=0,
+    legend=False,
+    color=["#4c72b0", "#dd8452"],
+    title=["dbt nodes (mapped task instances)", "tests run with them"],
 )
-axes.set_ylabel("count")
 plt.show()
 
 # %% [markdown]
@@ -158,7 +172,7 @@ pd.DataFrame(
         for task in dag.tasks
         if task.outlets
     ]
-    + [{"dag": transform.dag_id, "task": "(schedule)", "updates asset": f"runs on {transform.timetable.summary}"}]
+    + [{"dag": transform.dag_id, "task": "(schedule)", "updates asset": f"(starts it) {schedule_of(transform)}"}]
 )
 
 # %% [markdown]
