@@ -237,11 +237,11 @@ in_snowflake = pd.DataFrame(cursor.fetchall(), columns=["event_type", "events"])
 in_snowflake.to_frame()
 
 # %%
-per_object = Counter(key.rsplit("/", 2)[0].removeprefix("raw-events/") for key, _ in lines)
+per_hour = Counter(key.split("/")[4] for key, _ in lines)  # raw-events/YYYY/MM/DD/HH/<file>
 figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.5))
-pd.Series(per_object).sort_index().plot.bar(ax=left, color="#4c72b0", rot=0, title="S3 (moto): events per hour prefix")
+pd.Series(per_hour).sort_index().plot.bar(ax=left, color="#4c72b0", rot=0, title="S3 (moto): events per hour folder")
 in_snowflake.sort_values().plot.barh(ax=right, color="#55a868", title="Snowflake (fakesnow): events per type")
-left.set_xlabel("raw-events/YYYY/MM/DD/HH")
+left.set_xlabel(f"raw-events/{start:%Y/%m/%d}/HH")
 right.set_xlabel("events")
 figure.tight_layout()
 plt.show()
