@@ -132,8 +132,9 @@ before
 # %% [markdown]
 # ## Watch the audit stop it
 #
-# Run the same gate again. The build writes the bad rows into staging and the
-# candidates, the audit finds them, and nothing is published.
+# Run the same gate again. The build merges the bad rows into staging, the audit's
+# test on staging finds them, dbt skips every model built from it, and nothing is
+# published.
 
 # %%
 with lesson.quiet(tail=3):
@@ -201,10 +202,10 @@ pd.DataFrame(
 #
 # 1. Plant another fault: `FaultPlan(unknown_event_type=2)`. Which check stops it,
 #    a dbt test or an expectation? (Re-run from "Plant a fault".)
-# 2. Put the price right: `dbt build --full-refresh` will not help, the bad rows are
-#    in `raw.raw_events`. Delete them there (`lesson.query` is read-only: use
-#    `duckdb.connect(str(settings.warehouse_path))`), re-run the gate, and watch it
-#    publish.
+# 2. Put the price right: delete the bad rows from `raw.raw_events` (`lesson.query`
+#    is read-only: use `duckdb.connect(str(settings.warehouse_path))`, then close
+#    it), run `gate.transform(settings, full_refresh=True)` and watch it publish.
+#    Why would an incremental run still fail?
 # 3. Add an expectation to the `orders` suite in `suites.py` (say, `total_amount`
 #    at most 5,000) and run `make quality`. Does the demo's data pass?
 # 4. Why does the gate run the suites only when every dbt test passed? Read the

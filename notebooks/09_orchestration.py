@@ -258,7 +258,8 @@ dbt_graph.plan_builds(broken)
 #    and say how many would run at once.
 # 2. Run the ingestion for the same hour again (`ingest.test(...)` with the same
 #    logical date): how many rows does `raw.raw_events` gain, and why?
-# 3. Run it for the next hour *without* generating its events first. What does the
-#    sensor do? (Set `SENSOR_SETTINGS`' timeout low in a copy, or interrupt it.)
+# 3. Read `SENSOR_SETTINGS` in `ingest_raw_events.py`: what does the sensor do for
+#    an hour whose files have not arrived, and why does *reschedule* mode matter
+#    when a worker has few slots?
 # 4. Read `parse_time.py` in `airflow/`: why must a DAG file never run dbt or open
 #    the warehouse when it is imported?

@@ -13,8 +13,8 @@
 # **Where this sits.** Across the warehouse and dbt boxes: lake -> *load ->
 # staging* -> ... The benchmark code is in `src/<package>/bench/` (`measure.py`
 # times steps, `warehouse.py` runs the warehouse at scale); the incremental models
-# are `dbt/models/staging/raw/stg_events.sql` and `dbt/models/marts/dim_customers.sql`;
-# `make bench EVENTS=1M` writes its figures to `data/bench/`.
+# are those with `materialized='incremental'` in `dbt/models/`, `stg_events` first
+# of all; `make bench EVENTS=1M` writes its figures to `data/bench/`.
 #
 # This notebook only reads your project's warehouse (read-only, run `make demo`
 # first) and times queries on it.
