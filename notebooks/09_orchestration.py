@@ -53,7 +53,7 @@ os.environ.update(
         "AIRFLOW_CONN_LAKE_FS": json.dumps({"conn_type": "fs", "extra": {"path": str(settings.lake_dir)}}),
     }
 )
-from airflow.dag_processing.dagbag import BundleDagBag  # after the configuration
+from airflow.dag_processing.dagbag import BundleDagBag  # noqa: E402  (after the configuration)
 
 # %% [markdown]
 # ## Parse the DAG folder
