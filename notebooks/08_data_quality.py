@@ -34,19 +34,16 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 backfill = lesson.module("ingest.backfill")
-load = lesson.module("warehouse.load")
 gate = lesson.module("quality.gate")
 faults = lesson.module("quality.faults")
-dbt_runner = lesson.module("warehouse.dbt_runner")
 
 folder = lesson.workspace("08_data_quality")
 settings = lesson.settings(folder)
 start = datetime.fromisoformat(day).replace(tzinfo=UTC)
 end = start + timedelta(hours=hours)
 generated = backfill.generate_to_lake(settings, start, end)
-with lesson.quiet():
-    load.load_lake(settings)
-print(f"{generated.events:,} events in {generated.files} lake files, loaded into {settings.warehouse_path.name}")
+print(f"{generated.events:,} events in {generated.files} lake files")
+lesson.load(settings)
 
 # %% [markdown]
 # ## Write, audit, publish: a clean run
@@ -125,8 +122,7 @@ plan = faults.FaultPlan(negative_price=3)
 ledger = faults.inject_faults(settings, start, end, plan, delivered_at=end + timedelta(hours=1))
 record = ledger["negative_price"]
 print(f"sent {record.events} events with a negative price in {record.files[0]}")
-with lesson.quiet():
-    load.load_lake(settings)
+lesson.load(settings)
 before
 
 # %% [markdown]
@@ -176,8 +172,7 @@ assert after.equals(before)
 # project's runner raises as a `PipelineError`. The next cell is *meant* to fail.
 
 # %% tags=["raises-exception"] expected_exception="PipelineError"
-with lesson.quiet(tail=4):
-    dbt_runner.run_dbt(settings, "test", "--select", "assert_no_negative_amounts")
+lesson.dbt(settings, "test", "--select", "assert_no_negative_amounts")
 
 # %% [markdown]
 # ## The Data Docs

@@ -102,10 +102,8 @@ pd.DataFrame(
 # run side by side. Each test runs with the last of its parents to be built.
 
 # %%
-dbt_runner = lesson.module("warehouse.dbt_runner")
 dbt_graph = lesson.module("warehouse.dbt_graph")
-with lesson.quiet(tail=1):
-    dbt_runner.run_dbt(settings, "parse")
+lesson.dbt(settings, "parse")
 manifest = json.loads((folder / "dbt_target" / "manifest.json").read_text())
 plan = dbt_graph.plan_builds(manifest)
 generations = pd.DataFrame(
