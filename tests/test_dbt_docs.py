@@ -14,8 +14,9 @@ import urllib.request
 
 from conftest import uv_executable
 
-# A proxy that refuses every connection: anything the site or dbt fetched would fail.
-OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+# uv from its cache alone, and a proxy that refuses every connection: anything dbt or the
+# install step fetched would fail.
+OFFLINE = {"UV_OFFLINE": "1", "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -25,20 +26,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def fetch(url: str, deadline: float) -> bytes:
+def fetch(url: str, deadline: float, server: subprocess.Popen, log_path) -> bytes:
+    """The body at url once the server answers; fails with the server's log if it stops or times out."""
     while True:
         try:
             with DIRECT.open(url, timeout=5) as response:
                 return response.read()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
+        except OSError as error:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{url}: {error}\n{log_path.read_text()[-4000:]}") from error
             time.sleep(2)
 
 
 def test_make_dbt_docs_generates_and_serves_the_site_offline(default_project, tmp_path):
     port = free_port()
-    log = (tmp_path / "dbt-docs.log").open("w")
+    log_path = tmp_path / "dbt-docs.log"
+    log = log_path.open("w")
     server = subprocess.Popen(
         ["make", "dbt-docs", f"UV={uv_executable()}", f"DBT_DOCS_PORT={port}"],
         cwd=default_project,
@@ -48,9 +51,10 @@ def test_make_dbt_docs_generates_and_serves_the_site_offline(default_project, tm
         env={**os.environ, **OFFLINE},
     )
     try:
-        page = fetch(f"http://127.0.0.1:{port}/index.html", time.monotonic() + 600).decode()
-        manifest = json.loads(fetch(f"http://127.0.0.1:{port}/manifest.json", time.monotonic() + 30))
-        json.loads(fetch(f"http://127.0.0.1:{port}/catalog.json", time.monotonic() + 30))
+        served = f"http://127.0.0.1:{port}"
+        page = fetch(f"{served}/index.html", time.monotonic() + 900, server, log_path).decode()
+        manifest = json.loads(fetch(f"{served}/manifest.json", time.monotonic() + 30, server, log_path))
+        json.loads(fetch(f"{served}/catalog.json", time.monotonic() + 30, server, log_path))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
