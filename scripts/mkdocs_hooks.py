@@ -103,14 +103,14 @@ def notebook_box(file: str) -> str:
         f"    `notebooks/{file}.ipynb` in your project (`make notebooks` opens JupyterLab), "
         f"about {entry['minutes']} minutes.",
         "",
-        f"    It teaches {entry['teaches']}.",
+        f"    What it teaches: {entry['teaches']}.",
     ]
     if entry.get("prerequisites"):
         lines += ["", f"    Before it: {entry['prerequisites']}."]
     if entry.get("assignment"):
         lines += ["", f"    Then: assignment {entry['assignment']} (see `assignments/README.md`)."]
     if entry.get("requires"):
-        lines += ["", f"    Needs the option `{entry['requires']}`."]
+        lines += ["", f"    Only in projects baked with `include_{entry['requires']}`."]
     return "\n".join(lines)
 
 
