@@ -1,5 +1,6 @@
 """`make dbt-docs` in the default project: dbt's documentation site is generated and served
-with no network, and holds every model with its columns."""
+with no network, and holds every model with its columns. It runs before the pipeline has
+built anything (test_generated_project.py runs `make demo` later), as a learner may."""
 
 from __future__ import annotations
 
@@ -56,8 +57,9 @@ def test_make_dbt_docs_generates_and_serves_the_site_offline(default_project, tm
         manifest = json.loads(fetch(f"{served}/manifest.json", time.monotonic() + 30, server, log_path))
         json.loads(fetch(f"{served}/catalog.json", time.monotonic() + 30, server, log_path))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
         log.close()
     # The page is self-contained: no script or stylesheet from elsewhere.
     assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', page)
