@@ -21,7 +21,7 @@ DEMO_DIR := build/demo
 # The folder the default answers bake (cookiecutter.json: project_slug of "Ecommerce Analytics").
 DEMO_PROJECT := $(DEMO_DIR)/ecommerce-analytics
 
-.PHONY: help install demo test docs lint lock clean
+.PHONY: help install demo test test-assignments-long course-release docs lint lock clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -39,6 +39,13 @@ demo: install ## Bake the default project into build/demo and run its pipeline e
 
 test: install ## Run the template's tests
 	$(UV) run pytest
+
+test-assignments-long: install ## The assignments' self-test on 20 students' seeds instead of 5 (about 20 min)
+	COURSE_SELFTEST_STUDENTS=20 $(UV) run pytest tests/test_assignments.py
+
+course-release: ## Write the student-only template for a course: make course-release DEST=../course-template
+	@test -n "$(DEST)" || { echo "Give the folder to write: make course-release DEST=../course-template"; exit 2; }
+	python3 scripts/course_editions.py release "$(DEST)"
 
 docs: install ## Build the documentation site into build/site (offline; open build/site/index.html)
 	NO_MKDOCS_2_WARNING=1 $(UV) run mkdocs build --strict

@@ -131,11 +131,12 @@ def baked(request, tmp_path_factory) -> Path:
     return bake(tmp_path_factory.mktemp("after-the-bake"), **answers)
 
 
-def test_the_project_workflow_runs_existing_make_targets(baked):
-    workflow = baked / ".github" / "workflows" / "test.yml"
-    targets = workflow_make_targets(workflow)
-    assert targets == ["test"]
-    assert set(targets) <= make_targets(baked / "Makefile")
+def test_the_project_workflows_run_existing_make_targets(baked):
+    workflows = sorted((baked / ".github" / "workflows").glob("*.yml"))
+    named = {workflow.name: workflow_make_targets(workflow) for workflow in workflows}
+    assert named["test.yml"] == ["test"]
+    for targets in named.values():
+        assert targets and set(targets) <= make_targets(baked / "Makefile")
 
 
 def test_the_dev_container_installs_with_existing_commands_on_a_supported_python(baked):
