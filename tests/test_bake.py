@@ -124,6 +124,10 @@ def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
         course_map = (project / "notebooks" / "README.md").read_text()
         for entry in course:
             assert entry["title"] in course_map
+        # The README's map names a course notebook beside its stage only when the bake has it.
+        listed = {entry["file"] for entry in course}
+        for named in set(re.findall(r"`(\d\d_[a-z_]+)`", shared_files["README.md"])) & listed:
+            assert f"{named}.ipynb" in expected, named
         for name in expected:
             notebook = json.loads((project / "notebooks" / name).read_text())
             code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
