@@ -41,7 +41,7 @@ import duckdb
 
 from ..errors import PipelineError
 from ..ingest.backfill import generate_to_lake
-from ..settings import Settings
+from ..settings import Settings, writable_folder
 from ..warehouse.dbt_runner import missing_events
 from ..warehouse.kpis import read_kpis
 from ..warehouse.load import QuarantinedFile, load_lake
@@ -124,14 +124,42 @@ def chaos_settings(settings: Settings, folder: Path) -> Settings:
     )
 
 
+# Left in every folder a chaos run works in: only a folder that holds it (or nothing) is ever emptied.
+CHAOS_MARKER = ".made-by-chaos"
+
+
+def claim_folder(settings: Settings, folder: Path) -> Path:
+    """Make `folder` the run's own, refusing one that holds data the chaos run did not write.
+
+    A run replaces the lake and warehouse inside its folder: `--dir data` must not
+    wipe the project's real lake, so a folder that is not empty and has no marker
+    of an earlier chaos run, or that holds the project's lake or warehouse, is refused.
+    """
+    folder = folder.resolve()
+    for name, path in (("lake", settings.lake_dir), ("warehouse", settings.warehouse_path)):
+        if path.resolve().is_relative_to(folder):
+            raise PipelineError(
+                f"--dir {folder} holds the project's {name} ({path}): choose a folder of its own, such as data/chaos"
+            )
+    if folder.is_file():
+        raise PipelineError(f"--dir {folder} is a file: choose a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / CHAOS_MARKER).is_file():
+        raise PipelineError(
+            f"--dir {folder} already holds files that a chaos run did not write, and a run replaces "
+            "the lake and warehouse in it: choose a new or empty folder"
+        )
+    writable_folder(folder, "--dir")
+    (folder / CHAOS_MARKER).write_text("A `make chaos` run keeps its lake and warehouse here; it may replace them.\n")
+    return folder
+
+
 def run_chaos(
     settings: Settings, folder: Path, start: datetime, end: datetime, echo: Callable[[str], None] = print
 ) -> ChaosReport:
     """Run the four deliveries in `folder` (its lake and warehouse are replaced) and measure the ledger."""
-    run = chaos_settings(settings, folder)
+    run = chaos_settings(settings, claim_folder(settings, folder))
     shutil.rmtree(run.lake_dir, ignore_errors=True)
     run.warehouse_path.unlink(missing_ok=True)
-    folder.mkdir(parents=True, exist_ok=True)
 
     echo(f"[1/4] The window {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}, clean")
     generated = generate_to_lake(run, start, end)

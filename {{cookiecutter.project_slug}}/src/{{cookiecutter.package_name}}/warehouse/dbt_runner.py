@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import PipelineError
-from ..settings import Settings
+from ..settings import Settings, writable_folder
 
 
 def run_dbt(settings: Settings, *args: str) -> str:
@@ -40,7 +40,7 @@ def dbt_failed(*args: str) -> PipelineError:
 def run_dbt_with_status(settings: Settings, *args: str) -> tuple[int, str]:
     """Run dbt, echo its output line by line and keep it: (exit code, output)."""
     if settings.dbt_target == "local":
-        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        writable_folder(settings.warehouse_path.parent, "WAREHOUSE_PATH")
     dbt = Path(sys.executable).with_name("dbt")
     dbt_dir = str(settings.dbt_dir)
     env = {

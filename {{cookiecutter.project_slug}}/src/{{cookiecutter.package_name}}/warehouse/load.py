@@ -12,10 +12,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from ..errors import PipelineError
 from ..settings import Settings
+from .connection import connect_warehouse, has_table
 from .dbt_runner import dbt_failed, run_dbt_with_status
 
 # DuckDB names a file it cannot decompress: "IO Error: Unexpected end of GZIP stream: <path>".
@@ -41,6 +40,10 @@ def load_lake(settings: Settings) -> list[QuarantinedFile]:
     readable lines, and the load runs again for the rest. Returns the files
     quarantined by this load.
     """
+    if settings.dbt_target == "local" and not settings.lake_dir.is_dir():
+        raise PipelineError(
+            f"no lake at {settings.lake_dir}: generate events first (make generate), or point LAKE_DIR at the lake"
+        )
     quarantined: list[QuarantinedFile] = []
     while True:
         returncode, output = run_dbt_with_status(settings, "run-operation", "copy_into_raw_events")
@@ -71,7 +74,7 @@ def quarantine_file(settings: Settings, named_path: str, reason: str) -> Quarant
     target.parent.mkdir(parents=True, exist_ok=True)
     readable = complete_lines(path)
     os.replace(path, target)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    with connect_warehouse(settings.warehouse_path) as con:
         con.execute(QUARANTINED_FILES_DDL)
         # A file delivered again under the same name replaces its record: a re-run counts it once.
         con.execute(
@@ -79,6 +82,12 @@ def quarantine_file(settings: Settings, named_path: str, reason: str) -> Quarant
             [source_file, target.relative_to(lake).as_posix(), reason, readable],
         )
     return QuarantinedFile(source_file, target, reason, readable)
+
+
+def require_loaded(settings: Settings) -> None:
+    """Refuse to transform a local warehouse that nothing has been loaded into yet."""
+    if settings.dbt_target == "local" and not has_table(settings.warehouse_path, "raw", "raw_events"):
+        raise PipelineError(f"nothing is loaded in {settings.warehouse_path} yet: run `make load` first")
 
 
 QUARANTINED_FILES_DDL = """
