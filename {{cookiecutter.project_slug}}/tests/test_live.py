@@ -19,6 +19,8 @@ from {{ cookiecutter.package_name }}.ingest.live import run_live
 
 from conftest import PROJECT_DIR
 
+RUN_CLI = "from {{ cookiecutter.package_name }}.cli import run; run()"
+
 
 def test_each_window_is_delivered_when_it_ends(tmp_path):
     now = [datetime(2025, 10, 4, 19, 0, 3, tzinfo=UTC)]
@@ -62,7 +64,7 @@ def _ignore_sigint() -> None:
 @pytest.mark.parametrize("inherited_sigint", ["default", "ignored"])
 def test_ctrl_c_stops_cleanly_with_only_whole_files(tmp_path, inherited_sigint):
     process = subprocess.Popen(
-        [sys.executable, "-c", "from {{ cookiecutter.package_name }}.cli import run; run()", "live", "--speed", "600"],
+        [sys.executable, "-c", RUN_CLI, "live", "--speed", "600"],
         cwd=PROJECT_DIR,
         env={**os.environ, "LAKE_DIR": str(tmp_path)},
         stdout=subprocess.PIPE,

@@ -17,7 +17,12 @@ from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.quality.gate import format_transform_result, transform
 from {{ cookiecutter.package_name }}.warehouse.kpis import read_kpis
 from {{ cookiecutter.package_name }}.warehouse.load import load_lake
-from {{ cookiecutter.package_name }}.warehouse.publish import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, publish, published_tables
+from {{ cookiecutter.package_name }}.warehouse.publish import (
+    CANDIDATE_SCHEMA,
+    PUBLISHED_SCHEMA,
+    publish,
+    published_tables,
+)
 
 from conftest import TEST_END
 
