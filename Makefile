@@ -36,9 +36,9 @@ demo: install ## Bake the default project into build/demo and run its pipeline e
 test: install ## Run the template's tests
 	$(UV) run pytest
 
-lint: install ## Lint the template's own Python (tests, scripts; hooks are checked by baking)
-	$(UV) run ruff check tests scripts
-	$(UV) run ruff format --check tests scripts
+lint: install ## Lint the template's own Python (tests, scripts, notebook sources; the hooks are checked by baking)
+	$(UV) run ruff check tests scripts notebooks hooks/percent_notebooks.py
+	$(UV) run ruff format --check tests scripts notebooks hooks/percent_notebooks.py
 
 lock: install ## Re-resolve the generated project's uv.lock after changing its dependencies
 	$(UV) run python scripts/lock_generated_project.py

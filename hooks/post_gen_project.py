@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 PROJECT_DIR = Path.cwd()
@@ -22,6 +23,13 @@ INCLUDE_NOTEBOOKS = {{ "True" if cookiecutter.include_notebooks else "False" }}
 INCLUDE_AIRFLOW = {{ "True" if cookiecutter.include_airflow else "False" }}
 INCLUDE_DASHBOARD = {{ "True" if cookiecutter.include_dashboard else "False" }}
 INCLUDE_QUALITY = {{ "True" if cookiecutter.include_quality else "False" }}
+# The parts a notebook can require (notebooks/course.toml: requires).
+INCLUDED_PARTS = {
+    "aws": INCLUDE_AWS,
+    "airflow": INCLUDE_AIRFLOW,
+    "dashboard": INCLUDE_DASHBOARD,
+    "quality": INCLUDE_QUALITY,
+}
 
 
 def remove(*relative_paths: str) -> None:
@@ -34,19 +42,54 @@ def remove(*relative_paths: str) -> None:
 
 
 def add_notebooks() -> None:
-    """Copy the course notebooks from their one source, the template's notebooks/ folder.
+    """Write the course notebooks from their one source, the template's notebooks/ folder.
 
-    They live outside the project folder, so cookiecutter does not render them:
-    the package name is filled in here, with the same Jinja and the same answers.
+    Each notebook is kept there as text (notebooks/<name>.py, jupytext's percent
+    format) and written here as notebooks/<name>.ipynb, in the order of
+    notebooks/course.toml. A notebook whose part was switched off is left out, and
+    the course map (notebooks/README.md) says so. Nothing project-specific goes into
+    a notebook: it finds the package when it runs (notebooks/lesson.py).
     """
-    from jinja2 import Environment, StrictUndefined  # cookiecutter's own dependency
+    sys.path.insert(0, str(TEMPLATE_DIR / "hooks"))
+    from percent_notebooks import convert
 
-    environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
+    source = TEMPLATE_DIR / "notebooks"
     target = PROJECT_DIR / "notebooks"
     target.mkdir(exist_ok=True)
-    for source in sorted((TEMPLATE_DIR / "notebooks").glob("*.ipynb")):
-        text = environment.from_string(source.read_text(encoding="utf-8")).render(cookiecutter=ANSWERS)
-        (target / source.name).write_text(text, encoding="utf-8")
+    course = tomllib.loads((source / "course.toml").read_text(encoding="utf-8"))["notebook"]
+    baked = [entry for entry in course if not entry["requires"] or INCLUDED_PARTS[entry["requires"]]]
+    for entry in baked:
+        text = (source / f"{entry['file']}.py").read_text(encoding="utf-8")
+        (target / f"{entry['file']}.ipynb").write_text(convert(text), encoding="utf-8")
+    shutil.copy2(source / "lesson.py", target / "lesson.py")
+    if (source / "sql").is_dir():
+        shutil.copytree(source / "sql", target / "sql", dirs_exist_ok=True)
+    (target / "README.md").write_text(course_map(course, baked), encoding="utf-8")
+
+
+def course_map(course: list[dict], baked: list[dict]) -> str:
+    """notebooks/README.md: the notebooks in order, with time, prerequisites and what each teaches."""
+    rows = []
+    for number, entry in enumerate(course, start=1):
+        if entry in baked:
+            name = f"[{entry['file']}]({entry['file']}.ipynb)"
+            rows.append(
+                f"| {number} | {name} | {entry['title']} | {entry['minutes']} min | {entry['prerequisites']} "
+                f"| {entry['teaches']} | {entry['assignment'] or '-'} |"
+            )
+        else:
+            rows.append(f"| {number} | - | {entry['title']} | - | - | not in this project: its part was switched off | - |")
+    minutes = sum(entry["minutes"] for entry in baked)
+    return (
+        "# The course notebooks\n\n"
+        "One layer of the pipeline a sitting, in this order. Open them with `make notebooks`\n"
+        "(JupyterLab), run the cells top to bottom, then try each notebook's *Your turn*.\n"
+        "Each notebook works in its own folder under `data/notebooks/` and only reads the\n"
+        "pipeline's warehouse (run `make demo` first), so you can break things freely:\n"
+        "re-running a notebook starts it afresh.\n\n"
+        "| # | Notebook | Topic | Time | Before it | What it teaches | Then |\n"
+        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + f"\n\n{minutes // 60} h {minutes % 60:02d} min in all.\n"
+    )
 
 
 def remove_notebooks() -> None:

@@ -50,7 +50,7 @@ def test_dbt_templating_arrives_intact(baked):
             == copied
         )
         assert all(filecmp.cmp(source / name, project / folder / name, shallow=False) for name in copied), folder
-    stg_events = (project / "dbt/models/staging/stg_events.sql").read_text()
+    stg_events = (project / "dbt/models/staging/raw/stg_events.sql").read_text()
     assert "{{\n    config(" in stg_events and "{{ source('raw', 'raw_events') }}" in stg_events
     assert "{% macro copy_into_raw_events() %}" in (project / "dbt/macros/load/copy_into_raw_events.sql").read_text()
     profiles = (project / "dbt/profiles.yml").read_text()
@@ -109,14 +109,22 @@ def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
     package = project / "src" / "ecommerce_analytics"
 
     if answers.get("include_notebooks", True):
-        notebooks = sorted((project / "notebooks").glob("*.ipynb"))
-        assert [p.name for p in notebooks] == sorted(p.name for p in (TEMPLATE_DIR / "notebooks").glob("*.ipynb"))
+        # Exactly the notebooks of the parts this bake includes, in the course map's order.
+        course = tomllib.loads((TEMPLATE_DIR / "notebooks" / "course.toml").read_text())["notebook"]
+        expected = [f"{e['file']}.ipynb" for e in course if answers.get(f"include_{e['requires']}", True)]
+        assert sorted(p.name for p in (project / "notebooks").glob("*.ipynb")) == sorted(expected)
         assert (project / "tests/test_notebooks.py").is_file()
         assert "notebooks:" in shared_files["Makefile"] and "jupyterlab" in shared_files["pyproject.toml"]
-        for path in notebooks:
-            notebook = json.loads(path.read_text())
-            assert all(not cell.get("outputs") for cell in notebook["cells"]), f"{path.name} has outputs"
-            assert "from ecommerce_analytics." in path.read_text()
+        course_map = (project / "notebooks" / "README.md").read_text()
+        for entry in course:
+            assert entry["title"] in course_map
+        for name in expected:
+            notebook = json.loads((project / "notebooks" / name).read_text())
+            code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+            assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code), name
+            assert notebook["metadata"]["kernelspec"]["name"] == "python3"  # no machine-specific kernel
+            # The notebooks find the package when they run: no project name is written into them.
+            assert "ecommerce_analytics" not in (project / "notebooks" / name).read_text(), name
     else:
         assert not (project / "notebooks").exists()
         assert not (project / "tests/test_notebooks.py").exists()

@@ -95,7 +95,7 @@ def test_pre_commit_passes_offline_on_a_fresh_bake(default_project, tmp_path):
 
 def test_pre_commit_catches_a_planted_sql_style_violation(default_project, tmp_path):
     repo = git_copy(default_project, tmp_path)
-    (repo / "dbt/models/staging/planted.sql").write_text("SELECT 1 AS One\n")
+    (repo / "dbt/models/staging/raw/planted.sql").write_text("SELECT 1 AS One\n")
     run(["git", "init", "-q"], cwd=repo)
     run(["git", "add", "-A"], cwd=repo)
     result = pre_commit(repo, tmp_path, "sqlfluff-lint")

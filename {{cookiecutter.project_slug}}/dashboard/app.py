@@ -2,7 +2,8 @@
 
 Start it with `make dashboard` (http://localhost:8501). Every figure comes from the
 SQL in queries.py; this file only lays the figures out. Each rerun opens the
-warehouse read-only for one batch of queries and closes it again.
+warehouse read-only for one batch of queries and closes it again
+(warehouse_connection.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from datetime import datetime
 import pandas as pd
 import queries  # dashboard/queries.py: Streamlit puts the app's folder on the import path
 import streamlit as st
-from queries import DashboardError, Filters, Source, WarehouseBusy, WarehouseNotReady
+from queries import Filters
+from warehouse_connection import (
+    RUN_PIPELINE_FIRST,
+    DashboardError,
+    Source,
+    WarehouseBusy,
+    WarehouseNotReady,
+    run_batch,
+)
 
 # Snowflake bills while it computes: ask it again at most every 10 minutes for the same
 # filters. The local file needs no such limit: its version is part of the cache key.
@@ -25,12 +34,12 @@ SHARE = st.column_config.NumberColumn(format="percent")
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Reading the warehouse...")
 def read_overview(source: Source, data_version: str) -> dict[str, pd.DataFrame]:
-    return queries.run_batch(source, queries.overview_queries(source.schema))
+    return run_batch(source, queries.overview_queries(source.schema))
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Reading the warehouse...")
 def read_panels(source: Source, filters: Filters, data_version: str) -> dict[str, pd.DataFrame]:
-    return queries.run_batch(source, queries.panel_queries(source.schema, filters))
+    return run_batch(source, queries.panel_queries(source.schema, filters))
 
 
 def read(reader, source: Source, *args, stale: list[datetime]) -> dict[str, pd.DataFrame]:
@@ -184,7 +193,7 @@ def main() -> None:
         st.caption(f"Figures from {source.describe()}.")
         overview = read(read_overview, source, stale=stale)
         if overview["overview"].at[0, "orders"] == 0:
-            raise WarehouseNotReady(f"The analytics tables have no orders yet. {queries.RUN_PIPELINE_FIRST}")
+            raise WarehouseNotReady(f"The analytics tables have no orders yet. {RUN_PIPELINE_FIRST}")
         filters = show_filters(overview["overview"], overview["channels"]["channel"].tolist())
         if filters is None:
             return

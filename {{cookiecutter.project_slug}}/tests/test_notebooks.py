@@ -1,27 +1,129 @@
-"""The course notebooks run top to bottom without an error."""
+"""The course notebooks run top to bottom, and running them leaves the pipeline's data alone.
+
+Each notebook runs with the small values on its parameters cell (`test_parameters`),
+injected after that cell as papermill does. A cell tagged `raises-exception` must
+raise the exception its `expected_exception` names; any other error fails. The
+notebooks read a copy of the session's built warehouse (WAREHOUSE_PATH), and the
+published tables of that copy must be the same after them, with `transform` still
+working on it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import shutil
 from pathlib import Path
 
+import duckdb
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from {{ cookiecutter.package_name }}.quality.gate import transform
+from {{ cookiecutter.package_name }}.warehouse.publish import PUBLISHED_SCHEMA
 
 from conftest import PROJECT_DIR
 
-NOTEBOOKS = sorted((PROJECT_DIR / "notebooks").glob("*.ipynb"))
+NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+CELL_TIMEOUT = 300
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path: Path):
+def parameterised(path: Path) -> nbformat.NotebookNode:
+    """The notebook with a cell after its parameters cell that sets the small test values."""
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    errors = [out for cell in notebook.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
-    assert errors == []
+    index = next(i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", []))
+    values = notebook.cells[index].metadata["test_parameters"]
+    injected = "\n".join(f"{name} = {value!r}" for name, value in values.items())
+    notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(injected, metadata={"tags": ["injected-parameters"]}))
+    return notebook
+
+
+def execute(path: Path) -> nbformat.NotebookNode:
+    notebook = parameterised(path)
+    client = NotebookClient(
+        notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        pytest.fail(f"{path.name} failed:\n{error}")
+    return notebook
+
+
+def published_fingerprint(warehouse: Path) -> dict[str, tuple[int, int]]:
+    """Each published table's row count and a hash of all its rows."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? order by 1",
+                [PUBLISHED_SCHEMA],
+            ).fetchall()
+        ]
+        fingerprint = 'select count(*), coalesce(sum(hash(t)), 0) from {}."{}" t'
+        return {name: con.execute(fingerprint.format(PUBLISHED_SCHEMA, name)).fetchone() for name in tables}
+
+
+@pytest.fixture(scope="module")
+def notebook_warehouse(built_warehouse, tmp_path_factory):
+    """A copy of the session's warehouse for the notebooks to read, as the demo warehouse would be."""
+    copy = tmp_path_factory.mktemp("notebooks") / "warehouse.duckdb"
+    shutil.copy2(built_warehouse.warehouse_path, copy)
+    return dataclasses.replace(built_warehouse, warehouse_path=copy)
+
+
+@pytest.fixture(scope="module")
+def executed(notebook_warehouse):
+    """Every notebook, run once with its test parameters; the published tables before and after."""
+    before = published_fingerprint(notebook_warehouse.warehouse_path)
+    previous = os.environ.get("WAREHOUSE_PATH")
+    os.environ["WAREHOUSE_PATH"] = str(notebook_warehouse.warehouse_path)  # the kernels inherit it
+    try:
+        results = {path.name: execute(path) for path in NOTEBOOKS}
+    finally:
+        if previous is None:
+            os.environ.pop("WAREHOUSE_PATH")
+        else:
+            os.environ["WAREHOUSE_PATH"] = previous
+    return results, before
+
+
+def test_there_are_notebooks_and_a_course_map():
+    assert NOTEBOOKS
+    course_map = (NOTEBOOKS_DIR / "README.md").read_text(encoding="utf-8")
+    assert all(path.name in course_map for path in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("name", [path.name for path in NOTEBOOKS])
+def test_notebook_runs_and_raises_only_where_it_means_to(executed, name):
+    notebook = executed[0][name]
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        errors = [output for output in cell.outputs if output.output_type == "error"]
+        if "raises-exception" in cell.metadata.get("tags", []):
+            expected = cell.metadata["expected_exception"]
+            assert [error.ename for error in errors] == [expected], f"expected {expected} from:\n{cell.source}"
+        else:
+            assert errors == [], f"{name}: {errors[0].ename}: {errors[0].evalue}" if errors else ""
+
+
+@pytest.mark.parametrize("name", [path.name for path in NOTEBOOKS])
+def test_notebook_files_carry_no_outputs_or_machine_details(name):
+    notebook = json.loads((NOTEBOOKS_DIR / name).read_text(encoding="utf-8"))
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def test_running_the_notebooks_leaves_the_pipeline_alone(executed, notebook_warehouse):
+    _, before = executed
+    assert before, "the warehouse had no published tables to compare"
+    assert published_fingerprint(notebook_warehouse.warehouse_path) == before
+    result = transform(notebook_warehouse)
+    assert result.published, result.gate.failures
+    assert published_fingerprint(notebook_warehouse.warehouse_path) == before

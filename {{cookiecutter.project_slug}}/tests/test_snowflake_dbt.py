@@ -195,14 +195,14 @@ def test_what_fakesnow_cannot_run_compiles_for_snowflake(snowflake_build):
 
     # The unit tests: dbt compiles each, then fails only where fakesnow lacks temporary tables.
     result = dbt(work, "test", "--select", "resource_type:unit_test")
-    unit_tests = sorted(compiled_dir.glob("*/*.yml/models/**/*.sql"))
+    unit_tests = sorted(compiled_dir.glob("**/*.yml/models/**/*.sql"))
     assert len(unit_tests) >= 5 and result.stdout.count("ERROR=") == 1, result.stdout[-3000:]
     assert result.stdout.count('TEMPORARY table names can *only* use the "temp" catalog') == len(unit_tests)
 
     # The incremental branch (the tables exist now, so is_incremental() is true).
     result = dbt(work, "compile", "--select", "stg_events", "dim_customers")
     assert result.returncode == 0, result.stdout[-3000:]
-    incremental = [compiled_dir / "staging" / "stg_events.sql", compiled_dir / "marts" / "dim_customers.sql"]
+    incremental = [compiled_dir / "staging" / "raw" / "stg_events.sql", compiled_dir / "marts" / "dim_customers.sql"]
     assert "dateadd" in incremental[0].read_text().lower()
 
     # Each compiled query runs on fakesnow: the unit tests' over their fixtures, returning rows.

@@ -21,7 +21,7 @@ def test_the_models_pass_the_sql_style_rules():
 
 
 def test_a_planted_style_violation_is_caught():
-    planted = PROJECT_DIR / "dbt/models/staging/zz_planted_violation.sql"
+    planted = PROJECT_DIR / "dbt/models/staging/raw/zz_planted_violation.sql"
     planted.write_text("SELECT event_id FROM {% raw %}{{ ref('stg_events') }}{% endraw %}\n")
     try:
         result = lint(str(planted.relative_to(PROJECT_DIR)))

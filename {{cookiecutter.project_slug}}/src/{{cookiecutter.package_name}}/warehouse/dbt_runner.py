@@ -70,8 +70,13 @@ def run_dbt_with_status(settings: Settings, *args: str) -> tuple[int, str]:
 
 
 def run_results_path(settings: Settings) -> Path:
-    """Where dbt writes what its last command did, node by node (every command overwrites it)."""
-    return settings.dbt_dir / "target" / "run_results.json"
+    """Where dbt writes what its last command did, node by node (every command overwrites it).
+
+    That is dbt/target/, unless DBT_TARGET_PATH points dbt elsewhere (a notebook
+    does, to keep its runs apart from the pipeline's).
+    """
+    target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    return (target if target.is_absolute() else settings.dbt_dir / target) / "run_results.json"
 
 
 def build_models(settings: Settings, full_refresh: bool = False) -> tuple[str, ...]:
