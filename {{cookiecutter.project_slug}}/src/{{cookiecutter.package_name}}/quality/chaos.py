@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -448,7 +449,7 @@ def format_report(report: ChaosReport) -> str:
             f"lines sent in {len(files)} unreadable file(s) moved to quarantine/"
             f" ({readable:,} readable, {report.quarantined - readable:,} lost)",
         ),
-        *[("", 1, f"  file: {reason}") for reason in sorted(file.reason for file in files)],
+        *[("", count, f"  file: {reason}") for reason, count in sorted(Counter(file.reason for file in files).items())],
         ("staged", report.staged, "rows in stg_events"),
         ("set aside", report.set_aside, "rows in stg_quarantined_events (kept out of staging), by reason:"),
         *[("", count, f"  {reason}") for reason, count in report.set_aside_by_reason.items()],

@@ -28,6 +28,7 @@ import os
 import random
 from datetime import datetime, timedelta
 
+from ..ingest.generator import uuid4_str
 from ..ingest.lake import DELIVERY_STREAM, DELIVERY_STREAM_VERSION, gzip_bytes, partition_path
 
 # Longer than DuckDB's read_csv takes (max_line_size, 2,000,000 bytes by default). Snowflake
@@ -120,7 +121,7 @@ def write_lake_file(lake_dir: os.PathLike | str, delivered_at: datetime, content
     Named as the sink names files (raw-events/YYYY/MM/DD/HH/<stream>-<version>-<time>-<id>.json.gz),
     the id derived from the content, and written under a temporary name first, as the sink does.
     """
-    file_id = hashlib.sha256(content).hexdigest()[:32]
+    file_id = uuid4_str(int.from_bytes(hashlib.sha256(content).digest()[:16], "big"))
     folder = os.path.join(os.fspath(lake_dir), partition_path(delivered_at))
     os.makedirs(folder, exist_ok=True)
     name = f"{DELIVERY_STREAM}-{DELIVERY_STREAM_VERSION}-{delivered_at:%Y-%m-%d-%H-%M-%S}-{file_id}.json.gz"
