@@ -48,13 +48,13 @@ reasons as (
 )
 
 select
-    source_file || ':' || cast(file_row_number as varchar) as quarantined_line_id,
     event_id,
     event_type,
     source_file,
     file_row_number,
     raw_event,
     reason,
-    loaded_at
+    loaded_at,
+    source_file || ':' || cast(file_row_number as varchar) as quarantined_line_id
 from reasons
 where reason is not null
