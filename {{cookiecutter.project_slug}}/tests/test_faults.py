@@ -63,6 +63,7 @@ def chaos_run(tmp_path_factory: pytest.TempPathFactory) -> ChaosRun:
     return ChaosRun(folder, result.output, result.exit_code)
 
 
+@pytest.mark.full
 def test_the_reliability_report_balances(chaos_run):
     report = chaos_run.report
     assert chaos_run.exit_code == 0, chaos_run.output[-3000:]
@@ -76,6 +77,7 @@ def test_the_reliability_report_balances(chaos_run):
     assert report["missing"] == 0
 
 
+@pytest.mark.full
 def test_a_planted_imbalance_makes_the_command_exit_non_zero(chaos_run, tmp_path, monkeypatch, capsys):
     """A load that silently lost one line: the run's warehouse, measured again, does not balance.
 
@@ -109,6 +111,7 @@ def test_a_planted_imbalance_makes_the_command_exit_non_zero(chaos_run, tmp_path
     assert "Error: the reliability ledger does not balance: sent = loaded + rejected + quarantined" in err
 
 
+@pytest.mark.full
 def test_duplicates_change_no_figure(chaos_run):
     clean, redelivered = chaos_run.rounds["clean"], chaos_run.rounds["duplicates"]
     assert clean["published"] and redelivered["published"]
@@ -123,6 +126,7 @@ def test_duplicates_change_no_figure(chaos_run):
     assert len(chaos_run.staged("duplicates")) == len(duplicated)  # one row each in stg_events
 
 
+@pytest.mark.full
 def test_late_events_are_staged_by_the_next_incremental_build(chaos_run):
     """The watermark is the load time: a day or a week late, an event is staged by the next run."""
     for fault in ("late_by_a_day", "late_by_a_week"):
@@ -139,6 +143,7 @@ def test_late_events_are_staged_by_the_next_incremental_build(chaos_run):
     assert chaos_run.report["missing_after_round_3"] == 0
 
 
+@pytest.mark.full
 def test_malformed_lines_are_quarantined_and_every_good_line_of_their_file_is_kept(chaos_run):
     record = chaos_run.ledger["malformed_lines"]
     (source_file,) = record.files
@@ -155,6 +160,7 @@ def test_malformed_lines_are_quarantined_and_every_good_line_of_their_file_is_ke
     ) == [(10, 10)]
 
 
+@pytest.mark.full
 def test_a_truncated_file_is_quarantined_with_its_count_and_the_rest_loads(chaos_run):
     record = chaos_run.ledger["truncated_file"]
     (source_file,) = record.files
@@ -173,6 +179,7 @@ def test_a_truncated_file_is_quarantined_with_its_count_and_the_rest_loads(chaos
     assert f"Quarantined {source_file} (gzip stream cut short (truncated)" in chaos_run.output
 
 
+@pytest.mark.full
 def test_loading_again_does_not_count_a_quarantined_file_twice(chaos_run, tmp_path):
     folder = tmp_path / "chaos"
     shutil.copytree(chaos_run.folder, folder)
@@ -188,6 +195,7 @@ def test_loading_again_does_not_count_a_quarantined_file_twice(chaos_run, tmp_pa
         assert con.execute("select count(*) from raw.raw_events").fetchall() == before
 
 
+@pytest.mark.full
 def test_schema_drift_does_not_break_the_build(chaos_run):
     assert chaos_run.rounds[ROUND_3]["published"]
     extra = chaos_run.staged("extra_field")
@@ -197,6 +205,7 @@ def test_schema_drift_does_not_break_the_build(chaos_run):
     assert all(email is None for _, email in missing)  # the missing optional field is null
 
 
+@pytest.mark.full
 def test_bad_values_are_stopped_by_the_gate_and_never_published(chaos_run):
     before, after = chaos_run.rounds[ROUND_3], chaos_run.rounds["bad values, full refresh"]
     assert not after["published"]
@@ -210,6 +219,7 @@ def test_bad_values_are_stopped_by_the_gate_and_never_published(chaos_run):
     assert len(bad) == 5 and staged == [(5,)]
 
 
+@pytest.mark.full
 def test_events_without_a_required_field_are_rejected_at_load_with_the_field_named(chaos_run):
     (source_file,) = chaos_run.ledger["missing_required"].files
     rejects = chaos_run.query(
@@ -220,6 +230,7 @@ def test_events_without_a_required_field_are_rejected_at_load_with_the_field_nam
     assert chaos_run.query("select count(*) from raw.raw_events where source_file = ?", source_file) == [(0,)]
 
 
+@pytest.mark.full
 def test_lines_the_reader_cannot_take_are_rejected_and_the_rest_of_their_file_loads(chaos_run):
     (source_file,) = chaos_run.ledger["unreadable_lines"].files
     rejects = chaos_run.query(
@@ -241,6 +252,7 @@ def test_lines_the_reader_cannot_take_are_rejected_and_the_rest_of_their_file_lo
     ) == [(5, 3)]
 
 
+@pytest.mark.full
 def test_files_that_are_not_gzip_are_quarantined_and_the_rest_loads(chaos_run):
     lake = chaos_run.settings.lake_dir
     for fault in ("random_bytes_file", "plain_text_file"):
@@ -252,6 +264,7 @@ def test_files_that_are_not_gzip_are_quarantined_and_the_rest_loads(chaos_run):
     assert chaos_run.rounds[ROUND_3]["published"]
 
 
+@pytest.mark.full
 def test_implausible_times_and_unconvertible_values_are_set_aside_at_staging_and_the_rest_flows(chaos_run):
     reasons = {}
     for fault in ("clock_ahead", "ancient_timestamp", "unconvertible_value"):

@@ -33,7 +33,7 @@ from {{ cookiecutter.package_name }}.warehouse.kpis import read_kpis
 AIRFLOW_DIR = Path(__file__).resolve().parents[1]
 PROJECT_DIR = AIRFLOW_DIR.parent
 DAGS_FOLDER = AIRFLOW_DIR / "dags"
-DAG_IDS = {"ingest_raw_events", "transform_dbt_models", "generate_local_events"}
+DAG_IDS = {"ingest_raw_events", "transform_dbt_models", "generate_local_events", "audit_whole_tables_daily"}
 # One day of events: every funnel step, a few minutes of dbt.
 DAY_START = datetime(2025, 10, 1, tzinfo=UTC)
 DAY_END = DAY_START + timedelta(days=1)
@@ -123,6 +123,7 @@ def test_every_dag_and_task_follows_the_policy(dag_bag):
     warehouse_tasks = {
         "ingest_raw_events": {"load_raw_events"},
         "transform_dbt_models": {f"build_generation_{n}" for n in range(1, 9)} | {"run_quality_checks", "publish"},
+        "audit_whole_tables_daily": {"build_test_whole_tables_and_publish"},
     }
     for dag_id, task_ids in warehouse_tasks.items():
         for task_id in task_ids:
@@ -398,3 +399,28 @@ def test_the_dags_give_the_same_kpis_as_the_cli_pipeline(dag_runs):
     from_dags = read_kpis(dag_runs["settings"].warehouse_path)
     assert from_dags.orders > 0
     assert from_dags == read_kpis(cli_data / "warehouse.duckdb")
+
+
+def test_the_daily_run_tests_whole_tables_and_publishes_only_when_they_pass(dag_runs, dags_to_run, monkeypatch):
+    """The hourly runs test the rows they touched; once a day, audit_whole_tables_daily (`make transform
+    FULL_TESTS=1`) tests every row. Here, on the warehouse the hourly runs above left: it passes and
+    publishes; then an old staged event is edited in place, which no hourly test reads again, and the
+    daily run fails and publishes nothing. Runs last: it changes the warehouse."""
+    import duckdb
+
+    daily = dags_to_run["audit_whole_tables_daily"]
+    assert daily.timetable.summary == "30 3 * * *"
+    settings = dag_runs["settings"]
+    monkeypatch.setenv("PROJECT_DIR", str(PROJECT_DIR))
+    monkeypatch.setenv("LAKE_DIR", str(settings.lake_dir))
+    monkeypatch.setenv("WAREHOUSE_PATH", str(settings.warehouse_path))
+
+    assert _state(daily.test().state) == "success"
+    published = read_kpis(settings.warehouse_path)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(
+            "update staging.stg_events set device = 'toaster' "
+            "where event_id = (select event_id from staging.stg_events order by event_timestamp limit 1)"
+        )
+    assert _state(daily.test().state) == "failed"
+    assert read_kpis(settings.warehouse_path) == published
