@@ -41,7 +41,7 @@ def latest_raw_event(con, event_type: str) -> dict:
     return json.loads(document)
 
 
-def insert_raw(con, event: dict, line: int) -> None:
+def insert_raw(con, event: dict, line: int = 1) -> None:
     con.execute(
         "insert into raw.raw_events (event, source_file, file_row_number, loaded_at) "
         "values (?, 'raw-events/planted.json.gz', ?, now()::timestamp)",

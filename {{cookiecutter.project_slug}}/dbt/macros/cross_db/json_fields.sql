@@ -49,7 +49,7 @@
 {% macro snowflake__json_fields(column, fields) -%}
     {%- for field in fields -%}
         {%- set value -%}
-            to_varchar({{ column }}{% for element in field[1].split('.') %}{{ ':' if loop.first else '.' }}"{{ element }}"{% endfor %})
+            cast({{ column }}{% for element in field[1].split('.') %}{{ ':' if loop.first else '.' }}"{{ element }}"{% endfor %} as varchar)
         {%- endset -%}
         {%- set data_type = field[2] | lower -%}
         {%- if data_type == 'json' -%}

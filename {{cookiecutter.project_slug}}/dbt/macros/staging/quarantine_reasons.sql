@@ -34,19 +34,18 @@
 
 
 {% macro snowflake__json_fields_unconverted(column, fields) -%}
-    {#- array_construct_compact drops the nulls (Snowflake's concat_ws would return null). -#}
-    nullif(array_to_string(array_construct_compact(null
+    {#- Each reason ends in '; ' and the last one is trimmed (Snowflake's concat_ws would give null). -#}
+    nullif(rtrim(''
     {%- for field in fields if field[2] | lower not in ('varchar', 'json') -%}
         {%- set value -%}
-            to_varchar({{ column }}{% for element in field[1].split('.') %}{{ ':' if loop.first else '.' }}"{{ element }}"{% endfor %})
+            cast({{ column }}{% for element in field[1].split('.') %}{{ ':' if loop.first else '.' }}"{{ element }}"{% endfor %} as varchar)
         {%- endset -%}
-        {%- set data_type = 'timestamp_tz' if field[2] | lower in ('timestamp', 'timestamp_ntz') else field[2] -%},
-        case
+        {%- set data_type = 'timestamp_tz' if field[2] | lower in ('timestamp', 'timestamp_ntz') else field[2] %}
+        || coalesce(case
             when {{ value }} is not null and try_cast({{ value }} as {{ data_type }}) is null
-                then '{{ field[1] }}: ''' || left({{ value }}, 100) || ''' is not {{ field[2] }}'
-        end
-    {%- endfor -%}
-    ), '; '), '')
+                then '{{ field[1] }}: ''' || left({{ value }}, 100) || ''' is not {{ field[2] }}; '
+        end, '')
+    {%- endfor %}, '; '), '')
 {%- endmacro %}
 
 
