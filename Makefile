@@ -17,7 +17,7 @@ DEMO_DIR := build/demo
 # The folder the default answers bake (cookiecutter.json: project_slug of "Ecommerce Analytics").
 DEMO_PROJECT := $(DEMO_DIR)/ecommerce-analytics
 
-.PHONY: help install demo test lint lock clean
+.PHONY: help install demo test test-assignments-long course-release lint lock clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +35,13 @@ demo: install ## Bake the default project into build/demo and run its pipeline e
 
 test: install ## Run the template's tests
 	$(UV) run pytest
+
+test-assignments-long: install ## The assignments' self-test on 20 students' seeds instead of 5 (about 20 min)
+	COURSE_SELFTEST_STUDENTS=20 $(UV) run pytest tests/test_assignments.py
+
+course-release: ## Write the student-only template for a course: make course-release DEST=../course-template
+	@test -n "$(DEST)" || { echo "Give the folder to write: make course-release DEST=../course-template"; exit 2; }
+	python3 scripts/course_editions.py release "$(DEST)"
 
 lint: install ## Lint the template's own Python (tests, scripts, notebook sources; the hooks are checked by baking)
 	$(UV) run ruff check tests scripts notebooks hooks/percent_notebooks.py

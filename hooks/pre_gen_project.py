@@ -26,7 +26,10 @@ ANSWERS = {
     "seed": {{ cookiecutter.seed | string | tojson }},
     "author_name": {{ cookiecutter.author_name | tojson }},
     "description": {{ cookiecutter.description | tojson }},
+    "student_id": {{ cookiecutter.student_id | tojson }},
+    "course_salt": {{ cookiecutter.course_salt | tojson }},
 }
+EDITION = {{ cookiecutter.edition | tojson }}
 
 # Top-level modules the generated project imports: a package of the same name would shadow them.
 DEPENDENCY_MODULES = {"dbt", "duckdb", "click", "jsonschema", "pytest", "sqlfluff", "agate", "snowflake"}
@@ -142,6 +145,18 @@ def check_name(value: str) -> str | None:
     return check_one_line(value)
 
 
+def check_student_id(value: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z0-9._@+-]{0,64}", value.strip()):
+        return "use at most 64 letters, digits and . _ @ + - (as on the course roster)"
+    return None
+
+
+def check_course_salt(value: str) -> str | None:
+    if EDITION == "instructor" and len(value.strip()) < 16:
+        return "the instructor edition needs a private course salt of at least 16 characters (every seed derives from it)"
+    return None
+
+
 def check_project_name(value: str) -> str | None:
     if not value.strip():
         return "the project name cannot be empty"
@@ -161,6 +176,8 @@ CHECKS = {
     "seed": check_seed,
     "author_name": check_name,
     "description": check_one_line,
+    "student_id": check_student_id,
+    "course_salt": check_course_salt,
 }
 
 
