@@ -34,8 +34,8 @@
 
 
 {% macro snowflake__json_fields_unconverted(column, fields) -%}
-    {#- Each reason ends in '; ' and the last one is trimmed (Snowflake's concat_ws would give null). -#}
-    nullif(rtrim(''
+    {#- Each reason starts with '; ', cut from the first one (Snowflake's concat_ws would give null). -#}
+    nullif(substr(''
     {%- for field in fields if field[2] | lower not in ('varchar', 'json') -%}
         {%- set value -%}
             cast({{ column }}{% for element in field[1].split('.') %}{{ ':' if loop.first else '.' }}"{{ element }}"{% endfor %} as varchar)
@@ -43,9 +43,9 @@
         {%- set data_type = 'timestamp_tz' if field[2] | lower in ('timestamp', 'timestamp_ntz') else field[2] %}
         || coalesce(case
             when {{ value }} is not null and try_cast({{ value }} as {{ data_type }}) is null
-                then '{{ field[1] }}: ''' || left({{ value }}, 100) || ''' is not {{ field[2] }}; '
+                then '; {{ field[1] }}: ''' || left({{ value }}, 100) || ''' is not {{ field[2] }}'
         end, '')
-    {%- endfor %}, '; '), '')
+    {%- endfor %}, 3), '')
 {%- endmacro %}
 
 
