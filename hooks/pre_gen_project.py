@@ -11,6 +11,7 @@ import ipaddress
 import keyword
 import re
 import sys
+import unicodedata
 
 ANSWERS = {
     "project_name": {{ cookiecutter.project_name | tojson }},
@@ -23,6 +24,8 @@ ANSWERS = {
     "snowflake_warehouse": {{ cookiecutter.snowflake_warehouse | tojson }},
     "snowflake_role": {{ cookiecutter.snowflake_role | tojson }},
     "seed": {{ cookiecutter.seed | string | tojson }},
+    "author_name": {{ cookiecutter.author_name | tojson }},
+    "description": {{ cookiecutter.description | tojson }},
     "student_id": {{ cookiecutter.student_id | tojson }},
     "course_salt": {{ cookiecutter.course_salt | tojson }},
 }
@@ -42,6 +45,10 @@ SNOWFLAKE_RESERVED = {
     "UNIQUE", "UPDATE", "USING", "VALUES", "VIEW", "WHEN", "WHENEVER", "WHERE", "WITH",
 }
 
+# The generated code is laid out (imports, calls) to pass ruff's 120-column lines with a package name this long.
+MAX_PACKAGE_LENGTH = 40
+MAX_NAME_LENGTH = 100  # the project's and the author's
+
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
 AWS_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
@@ -53,12 +60,16 @@ SNOWFLAKE_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
 def check_slug(value: str) -> str | None:
     if not SLUG.fullmatch(value):
         return "use lowercase letters, digits and single hyphens, starting with a letter"
+    if len(value) > MAX_PACKAGE_LENGTH:
+        return f"use at most {MAX_PACKAGE_LENGTH} characters (answer a shorter project_slug)"
     return None
 
 
 def check_package(value: str) -> str | None:
     if not PACKAGE.fullmatch(value) or not value.isidentifier():
         return "use a Python identifier of lowercase letters, digits and underscores, not starting with a digit"
+    if len(value) > MAX_PACKAGE_LENGTH:
+        return f"use at most {MAX_PACKAGE_LENGTH} characters (answer a shorter project_slug or package_name)"
     if keyword.iskeyword(value) or keyword.issoftkeyword(value):
         return "a Python keyword cannot be a package name"
     if value in sys.stdlib_module_names:
@@ -120,6 +131,20 @@ def check_seed(value: str) -> str | None:
     return None
 
 
+def check_one_line(value: str) -> str | None:
+    # A newline would end the Makefile's and the YAML files' comment and header lines mid-answer.
+    if any(unicodedata.category(character).startswith("C") for character in value):
+        return "use one line of printable characters (no newlines, tabs or control characters)"
+    return None
+
+
+def check_name(value: str) -> str | None:
+    """The project's or author's name: one line, short enough for the lines of code that quote it."""
+    if len(value) > MAX_NAME_LENGTH:
+        return f"use at most {MAX_NAME_LENGTH} characters"
+    return check_one_line(value)
+
+
 def check_student_id(value: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9._@+-]{0,64}", value.strip()):
         return "use at most 64 letters, digits and . _ @ + - (as on the course roster)"
@@ -135,7 +160,7 @@ def check_course_salt(value: str) -> str | None:
 def check_project_name(value: str) -> str | None:
     if not value.strip():
         return "the project name cannot be empty"
-    return None
+    return check_name(value)
 
 
 CHECKS = {
@@ -149,6 +174,8 @@ CHECKS = {
     "snowflake_warehouse": check_snowflake_identifier,
     "snowflake_role": check_snowflake_identifier,
     "seed": check_seed,
+    "author_name": check_name,
+    "description": check_one_line,
     "student_id": check_student_id,
     "course_salt": check_course_salt,
 }

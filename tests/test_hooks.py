@@ -11,6 +11,13 @@ VALID_DERIVED = ["package_name=my_shop", "s3_bucket_name=my-shop-events"]
 
 INVALID_ANSWERS = [
     ("project_name", "   ", "the project name cannot be empty"),
+    ("project_name", "Web\nShop", "one line of printable characters"),
+    ("project_name", "Web\tShop", "one line of printable characters"),
+    ("project_name", "." * 101, "at most 100 characters"),  # slugifies to the default slug
+    ("author_name", "Ann\nLee", "one line of printable characters"),
+    ("description", "Two\nlines", "one line of printable characters"),
+    ("project_slug", "s" * 41, "at most 40 characters"),
+    ("package_name", "p" * 41, "at most 40 characters"),
     ("project_slug", "My Shop", "lowercase letters, digits and single hyphens"),
     ("project_slug", "1shop", "starting with a letter"),
     ("package_name", "my-shop", "Python identifier"),

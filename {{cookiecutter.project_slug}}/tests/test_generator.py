@@ -16,7 +16,13 @@ import jsonschema
 import pytest
 
 from {{ cookiecutter.package_name }}.ingest.catalog import CATEGORIES, build_catalog
-from {{ cookiecutter.package_name }}.ingest.generator import EVENT_TYPES, generate_events, iter_event_lines, utc_iso, uuid4_str
+from {{ cookiecutter.package_name }}.ingest.generator import (
+    EVENT_TYPES,
+    generate_events,
+    iter_event_lines,
+    utc_iso,
+    uuid4_str,
+)
 
 START = datetime(2025, 10, 1, tzinfo=UTC)
 END = datetime(2025, 10, 8, tzinfo=UTC)
@@ -105,15 +111,20 @@ def test_funnel_rates_stay_realistic(week_json):
     }
 
 
+def event_schema() -> dict:
+    contracts = resources.files("{{ cookiecutter.package_name }}") / "contracts"
+    return json.loads((contracts / "event.schema.json").read_text())
+
+
 def test_every_event_matches_the_schema(week_json):
-    schema = json.loads(resources.files("{{ cookiecutter.package_name }}").joinpath("contracts/event.schema.json").read_text())
+    schema = event_schema()
     validator = jsonschema.Draft202012Validator(schema)
     errors = [(event["event_id"], error.message) for event in week_json for error in validator.iter_errors(event)]
     assert errors == []
 
 
 def test_the_schema_rejects_a_later_state_on_an_earlier_event(week_json):
-    schema = json.loads(resources.files("{{ cookiecutter.package_name }}").joinpath("contracts/event.schema.json").read_text())
+    schema = event_schema()
     paid = copy.deepcopy(next(e for e in week_json if e["event_type"] == "order_paid"))
     paid["order"]["status"] = "fulfilled"
     assert not jsonschema.Draft202012Validator(schema).is_valid(paid)

@@ -1,4 +1,4 @@
-"""Incremental correctness on DuckDB, with real dbt: stg_events (merge on event_id, 3-day lookback) and dim_customers.
+"""Incremental correctness on DuckDB, with real dbt: stg_events (merge on event_id, by load time) and dim_customers.
 
 One warehouse lives through the deliveries an hourly pipeline sees, each followed
 by the project's load and a dbt build (warehouse.py):
@@ -8,7 +8,9 @@ by the project's load and a dbt build (warehouse.py):
 3. a late event: an order's payment, two days old, delivered now;
 4. a duplicate delivery: files already loaded arrive again under new names;
 then the same warehouse is rebuilt with --full-refresh for comparison, and
-5. an event older than the lookback is delivered (in its own test, last).
+5. in their own tests, last: an event a week late; an event dated months ahead of
+   the rest and one dated ahead of its load (a wrong clock), then a normal hour;
+   a staged event lost from staging (the audit must fail).
 
 The steps in between build the models and the snapshot without the data tests,
 to keep the file quick; the last steps run the pipeline's full `dbt build`, data
@@ -302,22 +304,62 @@ def test_incremental_runs_equal_a_full_refresh_row_by_row(timeline):
                 assert extra == [], f"{table}: rows in {left.split('.')[0]} only: {extra}"
 
 
-def test_an_event_later_than_the_lookback_is_reported_and_a_full_refresh_recovers_it(timeline, capsys):
+def test_an_event_a_week_late_is_staged_by_the_next_incremental_run(timeline):
     settings, event = timeline.settings, timeline.too_late
+    assert NEW_END - event.timestamp > timedelta(days=3, hours=1)  # older than the old 3-day lookback
     deliver(settings, [event], NEW_END)
     load_lake(settings)
 
-    build_models(settings)
-    assert event.event_id not in staged_ids(settings)  # skipped by the incremental run...
-    assert [missing.event_id for missing in missing_events(settings.warehouse_path)] == [event.event_id]
-    assert "Warning: 1 raw event(s) missing from stg_events" in capsys.readouterr().err  # ...but named
-    run_results = json.loads((settings.dbt_dir / "target" / "run_results.json").read_text())
-    audit_test = next(
-        result for result in run_results["results"] if "assert_no_raw_event_missing_from_staging" in result["unique_id"]
-    )
-    assert (audit_test["status"], audit_test["failures"]) == ("warn", 1)
-
-    build_models(settings, full_refresh=True)
+    assert build_models(settings) == ()  # the audit passes
     assert event.event_id in staged_ids(settings)
     assert missing_events(settings.warehouse_path) == []
-    assert event.event_id not in capsys.readouterr().err
+
+
+def _with_timestamp(event: Event, moment: datetime) -> str:
+    body = json.loads(event.to_json())
+    body["event_timestamp"] = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return json.dumps(body)
+
+
+def test_a_wrong_clock_freezes_nothing_and_an_event_ahead_of_its_load_is_set_aside(timeline, capsys):
+    """Issue: one event dated months ahead once moved the watermark, and every later event was skipped."""
+    settings = timeline.settings
+    catalog = build_catalog(settings.seed)
+    next_hour = list(iter_events(settings.seed, NEW_END + timedelta(hours=1), NEW_END + timedelta(hours=2), catalog))
+    months_ahead, ahead_of_load, *normal = next_hour
+    with LocalLakeSink(settings.lake_dir, buffer_seconds=settings.lake_buffer_seconds) as lake:
+        # Months ahead of the rest (still before today): an honest backfill date as far as the load can tell.
+        lake.put_line(_with_timestamp(months_ahead, NEW_END + timedelta(days=120)), NEW_END + timedelta(hours=1))
+        # Ahead of the moment it is loaded: no clock is right that says so.
+        lake.put_line(_with_timestamp(ahead_of_load, datetime.now(UTC) + timedelta(days=90)), NEW_END)
+    load_lake(settings)
+    assert build_models(settings) == ()
+    # Then a normal hour arrives: every event of it is staged (the old watermark skipped them all).
+    deliver(settings, normal, NEW_END + timedelta(hours=2))
+    load_lake(settings)
+
+    assert build_models(settings) == ()
+    staged = staged_ids(settings)
+    assert {event.event_id for event in normal} <= staged
+    assert months_ahead.event_id in staged and ahead_of_load.event_id not in staged
+    assert query(
+        settings,
+        "select event_id, reason from staging.stg_quarantined_events where event_id = ?",
+        [ahead_of_load.event_id],
+    ) == [(ahead_of_load.event_id, "event_timestamp is more than 24 hours after its load")]
+    assert "1 event(s) set aside at staging (1 event_timestamp is more than 24 hours after its load)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_the_audit_fails_when_a_loaded_event_is_missing_from_staging(timeline, capsys):
+    settings = timeline.settings
+    lost = sorted(staged_ids(settings))[0]
+    with duckdb.connect(str(settings.warehouse_path)) as con:  # a bug that drops a staged row
+        con.execute("delete from staging.stg_events where event_id = ?", [lost])
+
+    failures = build_models(settings)
+
+    assert failures == ("dbt test assert_no_raw_event_missing_from_staging: 1 failing row(s)",)
+    assert [missing.event_id for missing in missing_events(settings.warehouse_path)] == [lost]
+    assert "Error: 1 loaded event(s) neither in stg_events nor quarantined" in capsys.readouterr().err

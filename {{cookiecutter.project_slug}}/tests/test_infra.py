@@ -182,6 +182,7 @@ def test_each_role_may_do_only_its_job(template):
         "kinesis:PutRecords": [stream],
         "logs:CreateLogStream": [{"Fn::GetAtt": ["GeneratorLogGroup", "Arn"]}],
         "logs:PutLogEvents": [{"Fn::GetAtt": ["GeneratorLogGroup", "Arn"]}],
+        "sqs:SendMessage": [{"Fn::GetAtt": ["GeneratorDeadLetterQueue", "Arn"]}],
     }
 
     delivery = allowed("DeliveryRole")
@@ -227,6 +228,31 @@ def test_the_lambda_is_configured_for_the_schedule(template):
     assert (variables["LATE_SHARE"], variables["DUPLICATE_SHARE"]) == ("0", "0")
     assert template["Parameters"]["ScheduleExpression"]["Default"] == "rate(5 minutes)"
     assert template["Parameters"]["WindowMinutes"]["Default"] == 5
+
+
+def test_failed_invocations_and_overwritten_events_are_kept(template):
+    resources = template["Resources"]
+    # A window whose invocation fails after Lambda's retries is kept in a queue, to generate it again.
+    dead_letters = resources["GeneratorFunction"]["Properties"]["DeadLetterConfig"]
+    assert dead_letters == {"TargetArn": {"Fn::GetAtt": ["GeneratorDeadLetterQueue", "Arn"]}}
+    assert resources["GeneratorDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == 1209600
+    # The raw bucket is the only copy of the events: versions survive an overwrite or a delete for 30 days.
+    bucket = resources["RawBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["previous-versions-expire"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+
+
+def test_every_checkov_skip_gives_its_reason(template):
+    skips = [
+        (name, skip)
+        for name, resource in template["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for name, skip in skips:
+        assert skip["id"].startswith("CKV_AWS_"), name
+        assert len(skip.get("comment", "").split()) >= 10, f"{name} skips {skip['id']} without a reason"
 
 
 # --- Deployed into moto ---------------------------------------------------------------------------

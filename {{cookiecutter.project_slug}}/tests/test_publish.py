@@ -17,7 +17,12 @@ from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.quality.gate import format_transform_result, transform
 from {{ cookiecutter.package_name }}.warehouse.kpis import read_kpis
 from {{ cookiecutter.package_name }}.warehouse.load import load_lake
-from {{ cookiecutter.package_name }}.warehouse.publish import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, publish, published_tables
+from {{ cookiecutter.package_name }}.warehouse.publish import (
+    CANDIDATE_SCHEMA,
+    PUBLISHED_SCHEMA,
+    publish,
+    published_tables,
+)
 
 from conftest import TEST_END
 
@@ -40,7 +45,7 @@ def execute(settings, sql: str, params: list | None = None) -> None:
 def plant_raw_event(settings, event_id: str, change) -> None:
     """Insert a copy of the latest order_created raw event, with a new event_id and `change` applied to it.
 
-    The latest: inside the incremental lookback of stg_events, so the next build reads it.
+    Inserted now, so the next incremental build of stg_events reads it (its watermark is the load time).
     """
     with duckdb.connect(str(settings.warehouse_path)) as con:
         (document,) = con.execute(

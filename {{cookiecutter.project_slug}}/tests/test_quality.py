@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -40,11 +41,11 @@ def latest_raw_event(con, event_type: str) -> dict:
     return json.loads(document)
 
 
-def insert_raw(con, event: dict) -> None:
+def insert_raw(con, event: dict, line: int = 1) -> None:
     con.execute(
         "insert into raw.raw_events (event, source_file, file_row_number, loaded_at) "
-        "values (?, 'raw-events/planted.json.gz', 1, now()::timestamp)",
-        [json.dumps(event)],
+        "values (?, 'raw-events/planted.json.gz', ?, now()::timestamp)",
+        [json.dumps(event), line],
     )
 
 
@@ -66,7 +67,9 @@ def plant_bad_rows(settings) -> None:
 
         negative_price = {**view, "event_id": new_id(1), "product": {**view["product"], "price": -1.0}}
         unknown_type = {**view, "event_id": new_id(2), "event_type": "teleported"}
-        future = {**view, "event_id": new_id(3), "event_timestamp": "2999-01-01T00:00:00.000Z"}
+        # An hour ahead: within the clock skew staging tolerates, so the raw suite sees it.
+        in_an_hour = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        future = {**view, "event_id": new_id(3), "event_timestamp": in_an_hour}
         unparseable = {**view, "event_id": new_id(4), "event_timestamp": "yesterday-ish"}
         no_session = {**view, "event_id": new_id(5), "session_id": None}
         wrong_total = {
@@ -75,8 +78,10 @@ def plant_bad_rows(settings) -> None:
             "order": {**order["order"], "total_amount": round(order["order"]["total_amount"] + 1, 2)},
         }
         collision = same_id_other_device(view)
-        for event in (negative_price, unknown_type, future, unparseable, no_session, wrong_total, collision):
-            insert_raw(con, event)
+        # The unparseable time is set aside at staging (stg_quarantined_events): the raw suite leaves it out.
+        planted = (negative_price, unknown_type, future, unparseable, no_session, wrong_total, collision)
+        for line, event in enumerate(planted, start=1):
+            insert_raw(con, event, line)
 
         con.execute(
             f"update {CANDIDATE_SCHEMA}.analytics_customer_summary set r_score = 6 where customer_id = "
@@ -137,7 +142,6 @@ def test_the_report_is_a_table_with_the_data_docs_path(clean_report):
         ("raw_events", "amount product_price non-negative", 1),
         ("raw_events", "event type in the known set", 1),
         ("raw_events", "event_timestamp not in the future", 1),
-        ("raw_events", "event_timestamp parseable as a timestamp", 1),
         ("raw_events", "required field session_id present", 1),
         ("raw_events", "order total_amount = subtotal + tax + shipping", 1),
         # Both documents that carry the id.
@@ -159,7 +163,7 @@ def test_only_the_planted_rows_fail(planted_report):
     failed = {result.suite: result.failed for result in planted_report.results}
     # The LTV check also fails for the customer whose order was negated (its orders no longer sum to monetary).
     assert failed == {
-        "raw_events": 7,
+        "raw_events": 6,
         "stg_events": 0,
         "analytics_orders": 1,
         "analytics_order_items": 0,

@@ -27,6 +27,7 @@ DATABASE = "QUALITY"
 TABLES = [
     ("raw", "raw_events"),
     ("staging", "stg_events"),
+    ("staging", "stg_quarantined_events"),  # the raw suite leaves out the events set aside there
     ("analytics_candidate", "analytics_orders"),
     ("analytics_candidate", "analytics_order_items"),
     ("analytics_candidate", "analytics_customer_summary"),

@@ -38,7 +38,9 @@ pytestmark = pytest.mark.full
 
 FAKESNOW_GAPS = {
     "copy_into_raw_events": "COPY INTO from an S3 stage with ON_ERROR = CONTINUE, METADATA$FILENAME and "
-    "METADATA$FILE_ROW_NUMBER, and VALIDATE() for the rejects: compiled and parsed",
+    "METADATA$FILE_ROW_NUMBER, and VALIDATE() for the rejects: compiled and parsed; so are the statements "
+    "that move events without a required field to the rejects and record LOAD_FAILED files (which needs "
+    "COPY's result), and the check of required fields runs as a query on hostile rows",
     "incremental runs": "dbt-snowflake merges through a temporary table, which fakesnow cannot create: "
     "the incremental SQL of stg_events and dim_customers is compiled and run as a query",
     "unit tests": "dbt unit tests build their fixtures as temporary tables: compiled",
@@ -187,13 +189,19 @@ def test_what_fakesnow_cannot_run_compiles_for_snowflake(snowflake_build):
     work, server, _ = snowflake_build
     compiled_dir = work / "target" / "compiled" / "{{ cookiecutter.package_name }}" / "models"
 
-    # The load: both statements compile and parse as Snowflake SQL.
-    macros = ("snowflake_copy_into_raw_events_sql", "snowflake_insert_raw_events_rejects_sql")
-    inline = ";\n".join("{% raw %}{{ {% endraw %}" + macro + "{% raw %}() }}{% endraw %}" for macro in macros)
+    # The load: every statement compiles and parses as Snowflake SQL.
+    macros = (
+        "snowflake_copy_into_raw_events_sql()",
+        "snowflake_insert_raw_events_rejects_sql()",
+        "snowflake_reject_events_missing_fields_sql('2025-10-01 00:00:00')",
+        "snowflake_record_quarantined_file_sql('raw-events/2025/10/01/00/x.json.gz', 'Invalid data encountered')",
+    )
+    inline = ";\n".join("{% raw %}{{ {% endraw %}" + macro + "{% raw %} }}{% endraw %}" for macro in macros)
     result = dbt(work, "compile", "--quiet", "--output", "text", "--inline", inline)
     assert result.returncode == 0, result.stdout[-3000:]
     load_sql = result.stdout.strip()
     assert "copy into raw.raw_events" in load_sql and "validate(raw.raw_events" in load_sql
+    assert "missing required field customer.customer_id" in load_sql and "merge into raw.quarantined_files" in load_sql
     sqlfluff.parse(load_sql + ";\n", dialect="snowflake")  # raises on anything it cannot parse
 
     # The unit tests: dbt compiles each, then fails only where fakesnow lacks temporary tables.
@@ -240,3 +248,58 @@ def test_publishing_swaps_each_candidate_into_the_published_schema(snowflake_bui
     )
     assert [statement.rstrip(";").lower().replace('"', "") for statement in statements] == expected
     sqlfluff.parse("\n".join(statements) + "\n", dialect="snowflake")
+
+
+def test_hostile_rows_are_named_by_the_snowflake_sql(snowflake_build):
+    """Required fields (load), values that do not convert and implausible times (staging), in Snowflake SQL.
+
+    Hostile rows are added to the emulator's raw table, read through the contract check
+    and the stg_quarantined_events view, and removed again.
+    """
+    work, server, _ = snowflake_build
+    inline = "{% raw %}{{ raw_event_missing_field('event') }}{% endraw %}"
+    result = dbt(work, "compile", "--quiet", "--output", "text", "--inline", inline)
+    assert result.returncode == 0, result.stdout[-3000:]
+    missing_field = result.stdout.strip()
+    hostile = {
+        "no-type": '{"event_id": "no-type", "event_timestamp": "2025-10-02T00:00:00.000Z", "session_id": "s", '
+        '"customer": {"customer_id": "c"}}',
+        "month-13": '{"event_id": "month-13", "event_type": "product_viewed", "event_timestamp": '
+        '"2025-13-45T00:00:00.000Z", "session_id": "s", "customer": {"customer_id": "c"}}',
+        "price-word": '{"event_id": "price-word", "event_type": "product_viewed", "event_timestamp": '
+        '"2025-10-02T00:00:00.000Z", "session_id": "s", "customer": {"customer_id": "c"}, '
+        '"product": {"price": "ten dollars"}}',
+        "year-2999": '{"event_id": "year-2999", "event_type": "product_viewed", "event_timestamp": '
+        '"2999-01-01T00:00:00.000Z", "session_id": "s", "customer": {"customer_id": "c"}}',
+    }
+    with snowflake.connector.connect(**server, database=DATABASE) as connection:
+        cursor = connection.cursor()
+        for row, event in enumerate(hostile.values(), start=1):
+            cursor.execute(
+                "insert into raw.raw_events (event, source_file, file_row_number, loaded_at) "
+                "select parse_json(%s), 'hostile.json.gz', %s, current_timestamp()::timestamp_ntz",
+                (event, row),
+            )
+        try:
+            cursor.execute(
+                f"select event:event_id::varchar, {missing_field} from raw.raw_events "
+                "where source_file = 'hostile.json.gz' order by file_row_number"
+            )
+            contract = dict(cursor.fetchall())
+            cursor.execute(
+                "select event_id, reason from staging.stg_quarantined_events "
+                "where source_file = 'hostile.json.gz' order by file_row_number"
+            )
+            set_aside = dict(cursor.fetchall())
+        finally:
+            cursor.execute("delete from raw.raw_events where source_file = 'hostile.json.gz'")
+    assert contract == {
+        "no-type": "missing required field event_type",
+        "month-13": None,
+        "price-word": None,
+        "year-2999": None,
+    }
+    # no-type never reaches staging on Snowflake (the load moves it to the rejects); here it is still raw.
+    assert set_aside["month-13"].startswith("event_timestamp: '2025-13-45")
+    assert set_aside["price-word"] == "product.price: 'ten dollars' is not decimal(12,2)"
+    assert set_aside["year-2999"] == "event_timestamp is more than 24 hours after its load"

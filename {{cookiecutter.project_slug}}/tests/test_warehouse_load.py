@@ -66,7 +66,8 @@ def test_a_new_file_is_loaded_after_earlier_ones(settings, lake):
 def test_a_malformed_line_is_quarantined_and_the_rest_of_its_file_loads(settings, lake):
     folder = settings.lake_dir / "raw-events/2025/10/02/00"
     folder.mkdir(parents=True, exist_ok=True)
-    good = [json.dumps({"event_id": f"e{n}", "event_type": "product_viewed"}) for n in range(3)]
+    required = {"event_timestamp": "2025-10-02T00:00:00.000Z", "session_id": "s1", "customer": {"customer_id": "c1"}}
+    good = [json.dumps({"event_id": f"e{n}", "event_type": "product_viewed", **required}) for n in range(3)]
     broken_line = '{"event_id": "e-broken", "event_type": '
     lines = [good[0], broken_line, good[1], "[1, 2]", good[2]]
     path = folder / "raw-events-delivery-1-2025-10-02-00-00-00-corrupt.json.gz"

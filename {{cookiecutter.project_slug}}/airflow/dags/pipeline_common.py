@@ -40,7 +40,7 @@ ANALYTICS = Asset("analytics")
 START_DATE = datetime(2025, 10, 1, tzinfo=UTC)
 
 DEFAULT_ARGS = {
-    "owner": {{ cookiecutter.author_name | tojson }},
+    "owner": {{ cookiecutter.author_name | python_string }},
     "retries": 2,
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,

@@ -28,6 +28,16 @@ create table if not exists raw_events_rejects (
 )
 comment = 'Lines of the lake that were not JSON events, with their file and line';
 
+-- Files COPY INTO could not read at all (a broken gzip stream: status LOAD_FAILED).
+create table if not exists quarantined_files (
+    source_file varchar,
+    quarantined_path varchar,
+    reason varchar,
+    readable_lines number,
+    quarantined_at timestamp_ntz
+)
+comment = 'Lake files that could not be decompressed, with the reason';
+
 -- dbt reads both (future grants in 02 cover tables created after it; these cover re-runs).
 grant select on table raw_events to role {{ cookiecutter.snowflake_role | lower }};
 grant select on table raw_events_rejects to role {{ cookiecutter.snowflake_role | lower }};

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -25,11 +26,12 @@ from click.core import ParameterSource
 from .errors import PipelineError
 from .ingest.backfill import DEMO_END, DEMO_START, generate_to_lake
 from .ingest.delivery import DeliveryPolicy
+from .ingest.generator import EPOCH
 from .ingest.lake import LAKE_PREFIX, LocalLakeSink, list_lake_files
 from .ingest.live import accelerated_clock, run_live
 from .quality.gate import TransformResult, format_transform_result
 from .quality.gate import transform as build_audit_publish
-from .settings import Settings
+from .settings import Settings, writable_folder
 from .warehouse.kpis import format_kpis, read_kpis
 from .warehouse.load import load_lake
 
@@ -65,7 +67,16 @@ WORKERS = click.option(
 )
 
 
+def _check_window(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise PipelineError(f"--end {end:%Y-%m-%d %H:%M} must be after --start {start:%Y-%m-%d %H:%M}")
+    if start < EPOCH:
+        raise PipelineError(f"--start {start.date()} is before {EPOCH.date()}, where the generator's clock begins")
+
+
 def _generate(settings: Settings, start: datetime, end: datetime, workers: int = 1) -> None:
+    _check_window(start, end)
+    writable_folder(settings.lake_dir, "LAKE_DIR")
     total_hours = max(1, int((end - start).total_seconds() // 3600))
     with click.progressbar(length=total_hours, label="      events", show_pos=True, width=30) as bar:
         last_hour = 0
@@ -153,6 +164,7 @@ def chaos(folder: Path, start: datetime, hours: int) -> None:
     settings = Settings.from_env()
     folder = folder if folder.is_absolute() else settings.project_dir / folder
     begin = _utc(start)
+    _check_window(begin, begin + timedelta(hours=hours))
     report = run_chaos(
         settings, folder, begin, begin + timedelta(hours=hours), echo=lambda text: click.secho(text, bold=True)
     )
@@ -274,6 +286,7 @@ def snowflake_setup(with_snowpipe: bool) -> None:
 def live(window_seconds: int, late_share: float, duplicate_share: float, speed: float) -> None:
     """Run the generator on the wall clock into the local lake, as the schedule would; Ctrl-C stops."""
     settings = Settings.from_env()
+    writable_folder(settings.lake_dir, "LAKE_DIR")
     window = timedelta(seconds=window_seconds)
     policy = DeliveryPolicy(late_share=late_share, duplicate_share=duplicate_share, min_late_delay=window)
     click.echo(
@@ -285,6 +298,10 @@ def live(window_seconds: int, late_share: float, duplicate_share: float, speed: 
         files = ", ".join(str(path.relative_to(settings.lake_dir)) for path in lake.files_written) or "no file"
         click.echo(f"{start:%H:%M:%S}-{end:%H:%M:%S}  {lake.records_written:>5} events  {files}")
 
+    # A process started in the background by a non-interactive shell (`make test &`, CI runners)
+    # inherits SIGINT *ignored*, and Python then leaves it ignored: Ctrl-C would do nothing.
+    # Ctrl-C is how this command stops, so it always raises KeyboardInterrupt here.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         clock, sleep = accelerated_clock(speed)
         run_live(settings.seed, settings.lake_dir, window, policy, report, clock=clock, sleep=sleep)
@@ -330,6 +347,10 @@ def run() -> None:
         main.main(standalone_mode=False)
     except PipelineError as error:
         click.secho(f"Error: {error}", fg="red", err=True)
+        sys.exit(1)
+    except OSError as error:  # the environment (a full disk, a path that cannot be written): not a bug to trace
+        where = f": {error.filename}" if error.filename else ""
+        click.secho(f"Error: {error.strerror or error}{where}", fg="red", err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

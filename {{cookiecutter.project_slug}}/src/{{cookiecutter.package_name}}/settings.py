@@ -24,14 +24,30 @@ def find_project_dir(start: Path | None = None) -> Path:
     )
 
 
-def _int_env(name: str, default: int) -> int:
+def _int_env(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
     value = os.environ.get(name)
     if value in (None, ""):
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise PipelineError(f"{name} must be an integer, got {value!r}") from None
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise PipelineError(f"{name} must be between {low} and {high}, got {number}")
+    return number
+
+
+def writable_folder(folder: Path, setting: str) -> Path:
+    """Make `folder` if needed; a path that cannot be a writable folder is the user's to fix, named by its setting."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise PipelineError(f"{setting} needs a folder at {folder}, but a file is there") from None
+    except OSError as error:
+        raise PipelineError(f"{setting}: cannot create the folder {folder} ({error.strerror})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PipelineError(f"{setting}: the folder {folder} is not writable")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -57,13 +73,19 @@ class Settings:
             value = Path(env.get(name) or default)
             return value if value.is_absolute() else project_dir / value
 
-        return cls(
+        settings = cls(
             project_dir=project_dir,
             lake_dir=path("LAKE_DIR", "data/lake"),
             warehouse_path=path("WAREHOUSE_PATH", "data/warehouse.duckdb"),
             dbt_target=env.get("DBT_TARGET") or "local",
             seed=_int_env("EVENT_SEED", DEFAULT_SEED),
             # Firehose's longest interval: a three-month backfill makes ~8,000 files, not ~26,000.
-            lake_buffer_seconds=_int_env("LAKE_BUFFER_SECONDS", 900),
-            lake_buffer_mib=_int_env("LAKE_BUFFER_MIB", 5),
+            # The bounds are Firehose's buffering hints (ingest/lake.py).
+            lake_buffer_seconds=_int_env("LAKE_BUFFER_SECONDS", 900, low=0, high=900),
+            lake_buffer_mib=_int_env("LAKE_BUFFER_MIB", 5, low=1, high=128),
         )
+        if settings.lake_dir.is_file():
+            raise PipelineError(f"LAKE_DIR must be a folder, but {settings.lake_dir} is a file")
+        if settings.warehouse_path.is_dir():
+            raise PipelineError(f"WAREHOUSE_PATH must be a DuckDB file, but {settings.warehouse_path} is a folder")
+        return settings

@@ -9,7 +9,9 @@
                 ('order_items', 'order.items', 'json'),
             ]) }}
 
-    Each field is (name, dotted path, data_type), typed as json_field types it;
+    Each field is (name, dotted path, data_type), typed as json_field types it,
+    except that a value which does not convert gives null (try_cast), not an error:
+    json_fields_unconverted (macros/staging/) names such values, so none goes unseen;
     data_type 'json' keeps a subdocument as JSON/VARIANT, as json_subdocument does.
 
     Why a macro next to json_field: DuckDB stores the event as text and parses it in
@@ -36,9 +38,9 @@
         {%- set value = all_values ~ "[" ~ loop.index ~ "]" -%}
         {%- set data_type = field[2] | lower -%}
         {%- if data_type in ('timestamp', 'timestamp_ntz') -%}
-            timezone('UTC', cast({{ value }} as timestamptz))
+            timezone('UTC', try_cast({{ value }} as timestamptz))
         {%- else -%}
-            cast({{ value }} as {{ data_type }})
+            try_cast({{ value }} as {{ data_type }})
         {%- endif %} as {{ field[0] }}{{ ",\n" if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
@@ -46,10 +48,18 @@
 
 {% macro snowflake__json_fields(column, fields) -%}
     {%- for field in fields -%}
-        {%- if field[2] | lower == 'json' -%}
+        {%- set value -%}
+            cast({{ column }}{% for element in field[1].split('.') %}{{ ':' if loop.first else '.' }}"{{ element }}"{% endfor %} as varchar)
+        {%- endset -%}
+        {%- set data_type = field[2] | lower -%}
+        {%- if data_type == 'json' -%}
             {{ json_subdocument(column, field[1]) }}
+        {%- elif data_type in ('timestamp', 'timestamp_ntz') -%}
+            cast(convert_timezone('UTC', try_cast({{ value }} as timestamp_tz)) as timestamp_ntz)
+        {%- elif data_type == 'varchar' -%}
+            {{ value }}
         {%- else -%}
-            {{ json_field(column, field[1], field[2]) }}
+            try_cast({{ value }} as {{ data_type }})
         {%- endif %} as {{ field[0] }}{{ ",\n" if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}

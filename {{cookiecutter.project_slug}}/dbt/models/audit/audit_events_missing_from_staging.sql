@@ -1,48 +1,17 @@
 /*
-    Raw events that are not in stg_events: one row per missing event_id (its
-    first-loaded copy). Normally empty. An event delivered later than the
-    incremental lookback of stg_events (stg_events_lookback_days) lands here
-    until `dbt build --full-refresh` reads the whole raw table again. The test
-    assert_no_raw_event_missing_from_staging warns when this view has rows, and
-    the project's `transform` step prints their ids.
+    Loaded events that are neither in stg_events nor set aside in
+    stg_quarantined_events: one row per missing event_id (its first-loaded copy).
+    Always empty when the pipeline is right: stg_events stages every loaded event
+    whatever its event time (its watermark is the load time), so a row here is an
+    event lost between raw and staging, and the error-severity test
+    assert_no_raw_event_missing_from_staging fails the audit: nothing is published
+    until it is understood (`dbt build --full-refresh` rebuilds staging from raw).
 
     A view: it is always as fresh as the tables it compares and costs nothing
     until someone reads it.
 */
 
 with
-
-raw_files as (
-
-    select
-        source_file,
-        count(*) as raw_rows
-    from {{ source('raw', 'raw_events') }}
-    group by source_file
-
-),
-
-staged_files as (
-
-    select
-        source_file,
-        count(*) as staged_rows
-    from {{ ref('stg_events') }}
-    group by source_file
-
-),
-
-files_with_rows_not_staged as (
-
-    -- A file whose every row is a staged event has nothing missing: only the other
-    -- files (duplicates, skipped late events) are parsed below, not the whole raw table.
-    select raw_files.source_file
-    from raw_files
-    left join staged_files
-        on raw_files.source_file = staged_files.source_file
-    where staged_files.staged_rows is null or staged_files.staged_rows < raw_files.raw_rows
-
-),
 
 raw_events as (
 
@@ -56,7 +25,7 @@ raw_events as (
         raw_events.file_row_number,
         raw_events.loaded_at
     from {{ source('raw', 'raw_events') }} as raw_events
-    where raw_events.source_file in (select files_with_rows_not_staged.source_file from files_with_rows_not_staged)
+    where raw_events.source_file in ({{ raw_files_not_fully_staged() }})
 
 ),
 
@@ -66,13 +35,26 @@ staged_events as (
 
 ),
 
+quarantined_lines as (
+
+    select
+        source_file,
+        file_row_number
+    from {{ ref('stg_quarantined_events') }}
+
+),
+
 missing as (
 
     select raw_events.*
     from raw_events
     left join staged_events
         on raw_events.event_id = staged_events.event_id
-    where staged_events.event_id is null
+    left join quarantined_lines
+        on
+            raw_events.source_file = quarantined_lines.source_file
+            and raw_events.file_row_number = quarantined_lines.file_row_number
+    where staged_events.event_id is null and quarantined_lines.source_file is null
     qualify row_number() over (
         partition by raw_events.event_id
         order by raw_events.loaded_at, raw_events.source_file, raw_events.file_row_number

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ..settings import Settings
+from ..settings import Settings, writable_folder
 from .catalog import build_catalog
 from .generator import EPOCH, iter_event_lines, to_epoch_ms
 from .lake import LocalLakeSink
@@ -47,7 +47,7 @@ class GenerateResult:
 
 def _sink(settings: Settings) -> LocalLakeSink:
     return LocalLakeSink(
-        settings.lake_dir,
+        writable_folder(settings.lake_dir, "LAKE_DIR"),
         buffer_bytes=settings.lake_buffer_mib * 1024 * 1024,
         buffer_seconds=settings.lake_buffer_seconds,
         keep_paths=False,  # memory stays flat however many files a backfill writes

@@ -6,10 +6,8 @@ named as Firehose names it), so the warehouse load sees nothing unusual about
 how it arrived, only what is in it:
 
     duplicates            lines already in the lake, delivered again in a later file (same event_id)
-    late_inside_lookback  events of the day before the window, delivered now: inside the
-                          incremental lookback of stg_events (var stg_events_lookback_days)
-    late_beyond_lookback  events of the day that ended lookback + 1 days before the window,
-                          delivered now: older than an incremental build reprocesses
+    late_by_a_day         events of the day before the window, delivered now
+    late_by_a_week        events of the day a week before the window, delivered now
     malformed_lines       event lines cut in half, interleaved with as many good event lines
     truncated_file        one file of that many events whose gzip stream is cut in half
     extra_field           events with a field the models do not know (schema drift)
@@ -17,8 +15,20 @@ how it arrived, only what is in it:
     negative_price        product_viewed events with a negative product price (a bad value)
     unknown_event_type    events whose event_type is not one of the 8 known types (a bad value)
 
+and the hostile input of hostile.py, each in a file of its own:
+
+    missing_required      events without a required field (rejected at load)
+    unreadable_lines      good events with 3 lines the reader cannot take between them
+                          (invalid UTF-8, over-long, the reader's delimiter): rejected at load
+    random_bytes_file     a file of random bytes in place of that many events (quarantined)
+    plain_text_file       that many events, never gzipped, named .json.gz (quarantined)
+    clock_ahead           events dated half a year late by a wrong clock (quarantined at staging)
+    ancient_timestamp     events dated 1970-01-01 (quarantined at staging)
+    unconvertible_value   events with a month 13 or a word for a price (quarantined at staging)
+
 Events are the generator's, so a fault is a pure function of (seed, window,
-plan): the same plan gives the same files. Fresh events (all but duplicates and
+plan): the same plan gives the same files (but for clock_ahead, dated after
+the wall clock). Fresh events (all but duplicates and
 late deliveries) come from the day after the window, each fault from its own
 slice, so faults injected in separate calls never share an event.
 
@@ -32,10 +42,9 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import PipelineError
@@ -43,9 +52,11 @@ from ..ingest.generator import iter_event_lines
 from ..ingest.lake import LocalLakeSink, list_lake_files
 from ..settings import Settings
 from ..warehouse.load import complete_lines
+from . import hostile
 
-# A fault's fresh events: its own slice of the day after the window (~1,900 events on the demo seed).
-FRESH_SLICE = 150
+# A fault's fresh events: its own slice of the day after the window (~1,900 events on the demo seed;
+# 16 faults take fresh events).
+FRESH_SLICE = 100
 EXTRA_FIELD = ("client_app_version", "4.2.0")
 UNKNOWN_EVENT_TYPE = "product_wishlisted"
 
@@ -55,14 +66,21 @@ class FaultPlan:
     """How many of each fault to inject (lines for malformed_lines, events for the others)."""
 
     duplicates: int = 0
-    late_inside_lookback: int = 0
-    late_beyond_lookback: int = 0
+    late_by_a_day: int = 0
+    late_by_a_week: int = 0
     malformed_lines: int = 0
     truncated_file: int = 0
     extra_field: int = 0
     missing_field: int = 0
     negative_price: int = 0
     unknown_event_type: int = 0
+    missing_required: int = 0
+    unreadable_lines: int = 0
+    random_bytes_file: int = 0
+    plain_text_file: int = 0
+    clock_ahead: int = 0
+    ancient_timestamp: int = 0
+    unconvertible_value: int = 0
 
     def __post_init__(self) -> None:
         for name, count in self.counts().items():
@@ -82,7 +100,7 @@ class FaultRecord:
 
     fault: str
     lines: int
-    events: int  # lines that are whole JSON events (malformed lines are not)
+    events: int  # lines that are whole JSON objects (malformed and unreadable lines are not)
     files: tuple[str, ...]  # lake-relative paths
     event_ids: tuple[str, ...]  # the events the fault is about (the copies, the late ones, the drifted ones...)
     readable_lines: int | None = None  # truncated_file: the complete lines still readable before the cut
@@ -105,15 +123,6 @@ class FaultLedger:
         return sum(record.lines for record in self.records)
 
 
-def lookback_days(settings: Settings) -> int:
-    """The var stg_events_lookback_days of dbt/dbt_project.yml: the faults are placed around it."""
-    text = (settings.dbt_dir / "dbt_project.yml").read_text(encoding="utf-8")
-    match = re.search(r"^\s*stg_events_lookback_days:\s*(\d+)", text, re.MULTILINE)
-    if not match:
-        raise PipelineError("stg_events_lookback_days is not set in dbt/dbt_project.yml")
-    return int(match.group(1))
-
-
 def inject_faults(
     settings: Settings, start: datetime, end: datetime, plan: FaultPlan, delivered_at: datetime
 ) -> FaultLedger:
@@ -132,12 +141,11 @@ def inject_faults(
         at = delivered_at + timedelta(seconds=position)
         if fault == "duplicates":
             record = _deliver(settings, fault, at, _lake_lines(settings, count))
-        elif fault == "late_inside_lookback":
+        elif fault == "late_by_a_day":
             lines = _generated(settings, start - timedelta(days=1), start, count)
             record = _deliver(settings, fault, at, lines)
-        elif fault == "late_beyond_lookback":
-            days = lookback_days(settings)
-            lines = _generated(settings, start - timedelta(days=days + 2), start - timedelta(days=days + 1), count)
+        elif fault == "late_by_a_week":
+            lines = _generated(settings, start - timedelta(days=8), start - timedelta(days=7), count)
             record = _deliver(settings, fault, at, lines)
         elif fault == "malformed_lines":
             slice_ = fresh(position, 2 * count)
@@ -158,10 +166,28 @@ def inject_faults(
         elif fault == "negative_price":
             lines = [_dumps(_negative_price(json.loads(line))) for line in fresh(position, count, "product_viewed")]
             record = _deliver(settings, fault, at, lines)
-        else:  # unknown_event_type
+        elif fault == "unknown_event_type":
             events = [json.loads(line) for line in fresh(position, count, "product_viewed")]
             lines = [_dumps({**event, "event_type": UNKNOWN_EVENT_TYPE}) for event in events]
             record = _deliver(settings, fault, at, lines)
+        elif fault == "missing_required":
+            record = _deliver(settings, fault, at, hostile.missing_required(fresh(position, count)), whole=False)
+        elif fault == "unreadable_lines":
+            mixed, bad = hostile.unreadable_lines(fresh(position, count))
+            path = hostile.write_lake_file(settings.lake_dir, at, hostile.ndjson_gzip(mixed))
+            record = FaultRecord(fault, len(mixed), len(mixed) - bad, (path,), ())
+        elif fault in ("random_bytes_file", "plain_text_file"):
+            lines = fresh(position, count)
+            content = hostile.random_bytes(settings.seed) if fault == "random_bytes_file" else hostile.plain_text(lines)
+            path = hostile.write_lake_file(settings.lake_dir, at, content)
+            record = FaultRecord(fault, count, count, (path,), tuple(_event_id(line) for line in lines), 0)
+        elif fault == "clock_ahead":
+            # The one fault that depends on the wall clock: ahead of when the warehouse loads it.
+            record = _deliver(settings, fault, at, hostile.clock_ahead(fresh(position, count), datetime.now(UTC)))
+        elif fault == "ancient_timestamp":
+            record = _deliver(settings, fault, at, hostile.ancient(fresh(position, count)))
+        else:  # unconvertible_value
+            record = _deliver(settings, fault, at, hostile.unconvertible(fresh(position, count, "product_viewed")))
         ledger.records.append(record)
     return ledger
 
@@ -231,8 +257,8 @@ def _event_id(line: str) -> str | None:
     return event.get("event_id") if isinstance(event, dict) else None
 
 
-def _deliver(settings: Settings, fault: str, at: datetime, lines: list[str]) -> FaultRecord:
-    """Deliver the lines as one lake file, the way the sink does."""
+def _deliver(settings: Settings, fault: str, at: datetime, lines: list[str], whole: bool = True) -> FaultRecord:
+    """Deliver the lines as one lake file, the way the sink does (whole=False: the objects break the contract)."""
     sink = LocalLakeSink(settings.lake_dir, buffer_bytes=128 * 1024 * 1024, buffer_seconds=900)
     for line in lines:
         sink.put_line(line, at)
@@ -241,7 +267,7 @@ def _deliver(settings: Settings, fault: str, at: datetime, lines: list[str]) -> 
     return FaultRecord(
         fault=fault,
         lines=len(lines),
-        events=sum(event_id is not None for event_id in ids),
+        events=sum(event_id is not None for event_id in ids) if whole else 0,
         files=(path.relative_to(settings.lake_dir).as_posix(),),
         event_ids=tuple(event_id for event_id in ids if event_id is not None),
     )

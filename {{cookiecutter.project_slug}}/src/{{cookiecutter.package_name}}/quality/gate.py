@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..settings import Settings
 from ..warehouse.dbt_runner import build_models
+from ..warehouse.load import require_loaded
 from ..warehouse.publish import {% if cookiecutter.include_quality %}CANDIDATE_SCHEMA, {% endif %}PUBLISHED_SCHEMA, publish, published_tables
 
 
@@ -46,6 +47,7 @@ def transform(settings: Settings, full_refresh: bool = False, full_tests: bool =
     Returns normally when the audit fails (published=False); raises PipelineError
     for anything else (a dbt compile error, a missing warehouse, ...).
     """
+    require_loaded(settings)
     failed_tests = build_models(settings, full_refresh=full_refresh, full_tests=full_tests)
     gate = GateResult(passed=not failed_tests, failures=failed_tests)
 {%- if cookiecutter.include_quality %}

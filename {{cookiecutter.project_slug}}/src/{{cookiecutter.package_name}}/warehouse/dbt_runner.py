@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import PipelineError
-from ..settings import Settings
+from ..settings import Settings, writable_folder
 
 
 def run_dbt(settings: Settings, *args: str) -> str:
@@ -40,7 +40,7 @@ def dbt_failed(*args: str) -> PipelineError:
 def run_dbt_with_status(settings: Settings, *args: str) -> tuple[int, str]:
     """Run dbt, echo its output line by line and keep it: (exit code, output)."""
     if settings.dbt_target == "local":
-        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        writable_folder(settings.warehouse_path.parent, "WAREHOUSE_PATH")
     dbt = Path(sys.executable).with_name("dbt")
     dbt_dir = str(settings.dbt_dir)
     env = {
@@ -88,9 +88,9 @@ def build_models(settings: Settings, full_refresh: bool = False, full_tests: boo
     `full_refresh` rebuilds them from the whole raw table. The data tests read
     the rows loaded since the last publish (dbt/macros/tests/tested_rows.sql);
     `full_tests` (and `full_refresh`) makes them read every row, as the daily run
-    does. On the local target,
-    raw events the incremental runs skipped (delivered later than the lookback)
-    are then named on one line.
+    does. On the local target, the events set aside at staging
+    (stg_quarantined_events) are then counted on one line, and loaded events
+    missing from staging (a failed audit) are named.
 
     Returns the failed data tests, one line each with its count of failing rows
     (empty when every test passed). Anything else that fails (a model's SQL or
@@ -104,6 +104,9 @@ def build_models(settings: Settings, full_refresh: bool = False, full_tests: boo
     except PipelineError:
         failed = failed_tests(run_results)
     if settings.dbt_target == "local":
+        quarantined = quarantined_events(settings.warehouse_path)
+        if quarantined:
+            print(format_quarantined_events(quarantined), file=sys.stderr)
         missing = missing_events(settings.warehouse_path)
         if missing:
             print(format_missing_events(missing), file=sys.stderr)
@@ -173,6 +176,27 @@ def format_missing_events(missing: list[MissingEvent], shown: int = 5) -> str:
     )
     more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
     return (
-        f"Warning: {len(missing)} raw event(s) missing from stg_events, delivered later than its "
-        f"incremental lookback: {named}{more}. A full refresh recovers them (dbt build --full-refresh)."
+        f"Error: {len(missing)} loaded event(s) neither in stg_events nor quarantined: {named}{more}. "
+        "The audit fails until they are staged; dbt build --full-refresh rebuilds staging from raw."
+    )
+
+
+def quarantined_events(warehouse_path: Path) -> dict[str, int]:
+    """The events set aside at staging (staging.stg_quarantined_events), counted by reason."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        try:
+            rows = con.execute(
+                "select regexp_replace(reason, ': ''.*'' is not ', ' is not '), count(*) "
+                "from staging.stg_quarantined_events group by 1 order by 2 desc, 1"
+            ).fetchall()
+        except duckdb.CatalogException:  # a build that stopped before the view: nothing to count yet
+            return {}
+    return dict(rows)
+
+
+def format_quarantined_events(quarantined: dict[str, int]) -> str:
+    reasons = "; ".join(f"{count:,} {reason}" for reason, count in quarantined.items())
+    return (
+        f"Warning: {sum(quarantined.values()):,} event(s) set aside at staging ({reasons}): "
+        "see staging.stg_quarantined_events; the other events flow on."
     )

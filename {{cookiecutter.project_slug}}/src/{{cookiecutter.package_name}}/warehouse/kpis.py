@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import PipelineError
+from .connection import connect_warehouse
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,8 @@ select * from orders cross join sessions
 
 def read_kpis(warehouse_path: Path) -> Kpis:
     """The headline figures, read from the published analytics tables of the local warehouse."""
-    if not warehouse_path.is_file():
-        raise PipelineError(f"no warehouse at {warehouse_path}: run the pipeline first (make demo)")
     try:
-        with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        with connect_warehouse(warehouse_path, read_only=True) as con:
             cursor = con.execute(KPI_QUERY)
             row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
     except duckdb.CatalogException as error:

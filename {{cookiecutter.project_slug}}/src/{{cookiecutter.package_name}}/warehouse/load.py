@@ -7,19 +7,16 @@ the dbt/ folder (`dbt run-operation copy_into_raw_events`).
 from __future__ import annotations
 
 import os
-import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from ..errors import PipelineError
+from ..ingest.lake import list_lake_files
 from ..settings import Settings
-from .dbt_runner import dbt_failed, run_dbt_with_status
+from .connection import connect_warehouse, has_table
+from .dbt_runner import run_dbt
 
-# DuckDB names a file it cannot decompress: "IO Error: Unexpected end of GZIP stream: <path>".
-UNREADABLE_FILE = re.compile(r"IO Error: (?P<reason>[^:\n]*GZIP[^:\n]*): (?P<path>[^\n]+?\.json\.gz)")
 QUARANTINE_DIR = "quarantine"
 
 
@@ -34,44 +31,80 @@ class QuarantinedFile:
 def load_lake(settings: Settings) -> list[QuarantinedFile]:
     """Copy new lake files into raw.raw_events (files already loaded are skipped).
 
-    Malformed lines go to raw.raw_events_rejects (the load macro does that). A file
-    DuckDB cannot read at all (a truncated gzip stream) would fail its whole batch:
-    on the local target it is moved to <lake>/quarantine/ under the same relative
-    path, recorded in raw.quarantined_files with the reason and its count of whole
-    readable lines, and the load runs again for the rest. Returns the files
-    quarantined by this load.
+    Lines that are not events (malformed JSON, a required field missing, invalid
+    UTF-8, a line longer than the reader takes) go to raw.raw_events_rejects with
+    their reason: the load macro does that, and the rest of their file loads. A file
+    that cannot be decompressed at all (random bytes, a gzip stream cut short) would
+    fail its whole batch, so on the local target every new file is checked first:
+    an unreadable one is moved to <lake>/quarantine/ under the same relative path and
+    recorded in raw.quarantined_files with the reason and its count of whole readable
+    lines. Returns the files quarantined by this load.
     """
-    quarantined: list[QuarantinedFile] = []
-    while True:
-        returncode, output = run_dbt_with_status(settings, "run-operation", "copy_into_raw_events")
-        if returncode == 0:
-            return quarantined
-        unreadable = UNREADABLE_FILE.search(output) if settings.dbt_target == "local" else None
-        if unreadable is None:
-            raise dbt_failed("run-operation", "copy_into_raw_events")
-        moved = quarantine_file(settings, unreadable.group("path"), unreadable.group("reason"))
-        print(
-            f"Quarantined {moved.source_file} ({moved.reason}; {moved.readable_lines:,} whole lines readable): "
-            f"moved to {moved.quarantined_path}, recorded in raw.quarantined_files. Loading the other files again."
+    if settings.dbt_target == "local" and not settings.lake_dir.is_dir():
+        raise PipelineError(
+            f"no lake at {settings.lake_dir}: generate events first (make generate), or point LAKE_DIR at the lake"
         )
-        quarantined.append(moved)
+    quarantined = quarantine_unreadable_files(settings) if settings.dbt_target == "local" else []
+    run_dbt(settings, "run-operation", "copy_into_raw_events")
+    return quarantined
 
 
-def quarantine_file(settings: Settings, named_path: str, reason: str) -> QuarantinedFile:
-    """Move an unreadable lake file to <lake>/quarantine/ (same relative path) and record it."""
-    path = Path(named_path)
-    if not path.is_absolute():  # relative to the folder dbt ran in
-        path = settings.dbt_dir / path
+def quarantine_unreadable_files(settings: Settings) -> list[QuarantinedFile]:
+    """Move every new lake file that does not decompress whole to the quarantine folder, and record it."""
     lake = settings.lake_dir.resolve()
-    path = path.resolve()
-    if not path.is_relative_to(lake) or path.is_relative_to(lake / QUARANTINE_DIR) or not path.is_file():
-        raise PipelineError(f"the load cannot read {named_path} ({reason}), and it is not a file of the lake {lake}")
+    loaded = loaded_files(settings.warehouse_path)
+    quarantined = []
+    for path in list_lake_files(lake):
+        source_file = path.relative_to(lake).as_posix()
+        if source_file in loaded:
+            continue
+        problem = gzip_problem(path)
+        if problem is not None:
+            moved = quarantine_file(settings, path, problem)
+            print(
+                f"Quarantined {moved.source_file} ({moved.reason}; {moved.readable_lines:,} whole lines readable): "
+                f"moved to {moved.quarantined_path}, recorded in raw.quarantined_files."
+            )
+            quarantined.append(moved)
+    return quarantined
+
+
+def loaded_files(warehouse_path: Path) -> set[str]:
+    """The lake files the warehouse has loaded (raw.load_history), none before the first load."""
+    if not has_table(warehouse_path, "raw", "load_history"):
+        return set()
+    with connect_warehouse(warehouse_path, read_only=True) as con:
+        return {row[0] for row in con.execute("select source_file from raw.load_history").fetchall()}
+
+
+def gzip_problem(path: Path) -> str | None:
+    """Why the file is not a whole gzip stream (every member, to its end), or None when it is."""
+    data = path.read_bytes()
+    if not data:
+        return "empty file, not a gzip stream"
+    while data:
+        if not data.startswith(b"\x1f\x8b"):
+            return "not a gzip stream"
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16 +: expect a gzip header and trailer
+        try:
+            inflate.decompress(data)
+        except zlib.error as error:
+            return f"corrupt gzip stream ({error})"
+        if not inflate.eof:
+            return "gzip stream cut short (truncated)"
+        data = inflate.unused_data  # the next member, if the file has several
+    return None
+
+
+def quarantine_file(settings: Settings, path: Path, reason: str) -> QuarantinedFile:
+    """Move an unreadable lake file to <lake>/quarantine/ (same relative path) and record it."""
+    lake = settings.lake_dir.resolve()
     source_file = path.relative_to(lake).as_posix()
     target = lake / QUARANTINE_DIR / source_file
     target.parent.mkdir(parents=True, exist_ok=True)
     readable = complete_lines(path)
     os.replace(path, target)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    with connect_warehouse(settings.warehouse_path) as con:
         con.execute(QUARANTINED_FILES_DDL)
         # A file delivered again under the same name replaces its record: a re-run counts it once.
         con.execute(
@@ -79,6 +112,12 @@ def quarantine_file(settings: Settings, named_path: str, reason: str) -> Quarant
             [source_file, target.relative_to(lake).as_posix(), reason, readable],
         )
     return QuarantinedFile(source_file, target, reason, readable)
+
+
+def require_loaded(settings: Settings) -> None:
+    """Refuse to transform a local warehouse that nothing has been loaded into yet."""
+    if settings.dbt_target == "local" and not has_table(settings.warehouse_path, "raw", "raw_events"):
+        raise PipelineError(f"nothing is loaded in {settings.warehouse_path} yet: run `make load` first")
 
 
 QUARANTINED_FILES_DDL = """

@@ -16,18 +16,20 @@
 
     Incremental runs read only the raw rows loaded since the previous run (loaded_at
     after the latest one in this table: DuckDB skips the older row groups, so an
-    hourly run parses an hour of events, not the whole table). Of those, they keep
-    the events at most `stg_events_lookback_days` (3, in dbt_project.yml) before the
-    latest event_timestamp already staged: the new events and the late ones (an event
-    delivered two days after it happened). A copy of an event that is already staged
-    is dropped, so the first-loaded copy still wins when a duplicate arrives later, and
-    the rows are merged on event_id: a re-run or a redelivered file never counts an
-    event twice.
+    hourly run parses an hour of events, not the whole table). The watermark is the
+    load time, which the warehouse sets, never the event time, which a client's clock
+    sets: an event dated months ahead cannot make later runs skip the events of a
+    normal week, and a late event (delivered days after it happened) is staged by the
+    next run like any other. A copy of an event that is already staged is dropped, so
+    the first-loaded copy still wins when a duplicate arrives later, and the rows are
+    merged on event_id: a re-run or a redelivered file never counts an event twice.
 
-    An event that arrives later than the lookback is skipped by incremental runs. It
-    is not lost silently: audit_events_missing_from_staging lists it, a warn-severity
-    test names the count in `dbt build`, and `dbt build --full-refresh` (which reads
-    the whole raw table) recovers it. Widen the lookback if your events come later.
+    Set aside, not staged (stg_quarantined_events lists each with its raw line and
+    reason; the audit fails if any other loaded event is missing from here):
+      - a value that does not convert to its column's type (2025-13-45 as a time);
+      - an event time implausible for its load time: more than
+        `event_time_max_ahead_hours` after it, or more than `event_time_max_age_days`
+        before it (vars in dbt_project.yml).
 */
 
 with
@@ -37,11 +39,8 @@ with
 previous_run as (
 
     -- Where this run starts: the last load it has seen (any time before the first load
-    -- when the table is empty: then everything is read), and the lookback's first event
-    -- time (null when the table is empty).
-    select
-        coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) as loaded_until,
-        {{ dbt.dateadd('day', -var('stg_events_lookback_days'), 'max(event_timestamp)') }} as reprocess_from
+    -- when the table is empty: then everything is read).
+    select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) as loaded_until
     from {{ this }}
 
 ),
@@ -68,44 +67,10 @@ parsed as (
 
     -- One parse of each event for all its fields (see the json_fields macro).
     select
-        {{ json_fields('raw_events.event', [
-            ('event_id', 'event_id', 'varchar'),
-            ('event_type', 'event_type', 'varchar'),
-            ('event_timestamp', 'event_timestamp', 'timestamp'),
-            ('session_id', 'session_id', 'varchar'),
-            ('customer_id', 'customer.customer_id', 'varchar'),
-            ('customer_first_name', 'customer.first_name', 'varchar'),
-            ('customer_last_name', 'customer.last_name', 'varchar'),
-            ('customer_email', 'customer.email', 'varchar'),
-            ('customer_country', 'customer.country', 'varchar'),
-            ('customer_signup_date', 'customer.signup_date', 'date'),
-            ('channel', 'session.channel', 'varchar'),
-            ('device', 'session.device', 'varchar'),
-            ('product_id', 'product.product_id', 'varchar'),
-            ('product_name', 'product.name', 'varchar'),
-            ('product_category', 'product.category', 'varchar'),
-            ('product_price', 'product.price', 'decimal(12,2)'),
-            ('cart_cart_id', 'cart.cart_id', 'varchar'),
-            ('order_cart_id', 'order.cart_id', 'varchar'),
-            ('cart_value', 'cart.cart_value', 'decimal(12,2)'),
-            ('cart_item_count', 'cart.item_count', 'integer'),
-            ('order_id', 'order.order_id', 'varchar'),
-            ('order_status', 'order.status', 'varchar'),
-            ('currency', 'order.currency', 'varchar'),
-            ('order_item_count', 'order.item_count', 'integer'),
-            ('subtotal', 'order.subtotal', 'decimal(12,2)'),
-            ('tax', 'order.tax', 'decimal(12,2)'),
-            ('shipping', 'order.shipping', 'decimal(12,2)'),
-            ('total_amount', 'order.total_amount', 'decimal(12,2)'),
-            ('payment_method', 'order.payment_method', 'varchar'),
-            ('cancel_reason', 'order.cancel_reason', 'varchar'),
-            ('carrier', 'order.carrier', 'varchar'),
-            ('order_created_at', 'order.created_at', 'timestamp'),
-            ('paid_at', 'order.paid_at', 'timestamp'),
-            ('fulfilled_at', 'order.fulfilled_at', 'timestamp'),
-            ('cancelled_at', 'order.cancelled_at', 'timestamp'),
-            ('order_items', 'order.items', 'json'),
-        ]) }},
+        {{ json_fields('raw_events.event', stg_events_fields()) }},
+        -- Values that do not convert to their type (a month 13, a word where an amount
+        -- belongs): such an event is set aside, named in stg_quarantined_events.
+        {{ json_fields_unconverted('raw_events.event', stg_events_fields()) }} as unconverted_values,
         raw_events.source_file,
         raw_events.file_row_number,
         raw_events.loaded_at
@@ -113,26 +78,36 @@ parsed as (
 
 ),
 
-{% if is_incremental() %}
+valid as (
 
-staged_in_window as (
-
-    -- the events already staged that a copy in this run could duplicate (copies share a timestamp)
-    select staged.event_id
-    from {{ this }} as staged
-    where staged.event_timestamp >= (select previous_run.reprocess_from from previous_run)
+    select *
+    from parsed
+    where
+        unconverted_values is null
+        and {{ event_time_out_of_bounds('event_timestamp', 'loaded_at') }} is null
 
 ),
 
-parsed_in_window as (
+{% if is_incremental() %}
 
-    select parsed.*
-    from parsed
-    cross join previous_run
+staged_in_span as (
+
+    -- The events already staged that a copy in this run could duplicate: copies share
+    -- a timestamp, so only those inside this run's span of event time.
+    select staged.event_id
+    from {{ this }} as staged
     where
-        (previous_run.reprocess_from is null or parsed.event_timestamp >= previous_run.reprocess_from)
-        -- an event already staged keeps its first-loaded copy
-        and parsed.event_id not in (select staged_in_window.event_id from staged_in_window)
+        staged.event_timestamp >= (select min(valid.event_timestamp) from valid)
+        and staged.event_timestamp <= (select max(valid.event_timestamp) from valid)
+
+),
+
+not_yet_staged as (
+
+    -- an event already staged keeps its first-loaded copy
+    select valid.*
+    from valid
+    where valid.event_id not in (select staged_in_span.event_id from staged_in_span)
 
 ),
 
@@ -144,7 +119,7 @@ events as (
         *,
         -- the cart of a cart event, or the cart an order was placed from (order events)
         coalesce(cart_cart_id, order_cart_id) as cart_id
-    from {{ 'parsed_in_window' if is_incremental() else 'parsed' }}
+    from {{ 'not_yet_staged' if is_incremental() else 'valid' }}
 
 ),
 
