@@ -6,9 +6,11 @@
 # - how `stg_events` turns each raw JSON document into typed columns;
 # - how it removes the duplicates that at-least-once delivery brings (the
 #   first-loaded copy wins);
-# - what an *incremental* model reads on each run, and why it looks back 3 days;
-# - what happens to an event delivered later than that: the audit names it, and a
-#   full refresh recovers it.
+# - what an *incremental* model reads on each run: what was *loaded* since the
+#   last run, so an event delivered days late is staged like any other;
+# - why a wrong device clock cannot move that window: the event is set aside with
+#   its reason, and the audit fails when a loaded event is missing from staging;
+# - how a full refresh rebuilds staging from scratch.
 #
 # **Where this sits.** *events -> lake -> warehouse (raw) -> dbt: **staging** ->
 # intermediate -> marts -> analytics* -> dashboard. The models are in
@@ -26,8 +28,10 @@ late_share = 0.05
 duplicate_share = 0.05
 
 # %%
+import json
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import lesson
 import matplotlib.pyplot as plt
 
@@ -57,12 +61,14 @@ def warehouse(statement, params=None):
 # %% [markdown]
 # ## Load, then build staging
 #
-# `dbt build --select` builds the named models and runs their tests. Two models
-# here: `stg_events` and the audit view that compares it with raw. (The
-# `cautious` option runs only the tests whose every input is selected.)
+# `dbt build --select` builds the named models and runs their tests. Three models
+# here: `stg_events`, `stg_quarantined_events` (the events set aside, with their
+# reason) and the audit view that compares both with raw. (The `cautious` option
+# runs only the tests whose every input is selected.)
 
 # %%
-STAGING = ["--select", "stg_events", "audit_events_missing_from_staging", "--indirect-selection", "cautious"]
+STAGING = ["--select", "stg_events", "stg_quarantined_events", "audit_events_missing_from_staging"]
+STAGING += ["--indirect-selection", "cautious"]
 lesson.load(settings)
 lesson.dbt(settings, "build", *STAGING)
 
@@ -98,77 +104,101 @@ warehouse(lesson.sql("04_dedup"))
 # %% [markdown]
 # ## The late order arrives, four days late
 #
-# An incremental run reads only the raw rows loaded since its previous run, and of
-# those only events at most `stg_events_lookback_days` (3, in `dbt_project.yml`)
-# before the latest event already staged. That keeps an hourly run cheap, and
-# still picks up events that are a little late. The held-back order is four days
-# older than the latest staged event: outside the lookback.
+# An incremental run reads the raw rows *loaded* since its previous run, whatever
+# time the events say they happened. So the order that arrives four days late is
+# staged by the next run, like any other event: lateness costs nothing.
 
 # %%
-late_file = live.deliver_to_lake(
+live.deliver_to_lake(
     [delivery.Delivery(windows[1][1], held_back, late=True, duplicate=False)],
     settings.lake_dir,
     settings.lake_buffer_seconds,
 )
 lesson.load(settings)
-latest = warehouse("select max(event_timestamp) as t from staging.stg_events")["t"][0]
-print(f"latest staged event {latest:%Y-%m-%d %H:%M}; lookback starts {latest - timedelta(days=3):%Y-%m-%d %H:%M}")
-print(f"the late order happened {held_back.timestamp:%Y-%m-%d %H:%M}")
+lesson.dbt(settings, "build", *STAGING)
+warehouse(
+    "select event_type, event_timestamp, loaded_at from staging.stg_events where event_id = ?",
+    params=[held_back.event_id],
+)
 
 # %% [markdown]
-# ## Break it on purpose: the audit catches the skipped event
+# ## A wrong clock is set aside, not trusted
 #
-# Run the incremental build. `stg_events` skips the late order, and the audit view
-# `audit_events_missing_from_staging` lists it; its test
-# `assert_no_raw_event_missing_from_staging` has severity *warn*, so `make
-# transform` prints a warning and goes on. A CI job that must not let anything
-# slip runs dbt with `--warn-error`, which turns the warning into a failure. The
-# next cell is *meant* to fail with `PipelineError`.
-
-# %% tags=["raises-exception"] expected_exception="PipelineError"
-lesson.dbt(settings, "--warn-error", "build", *STAGING)
+# Why go by load time? Event time comes from the visitor's device. A phone whose
+# clock is half a year ahead sends an event "from the future"; had the window
+# followed event time, every normal event after it would have looked old and been
+# skipped. Staging compares each event's time with its load time instead: more
+# than `event_time_max_ahead_hours` (24, in `dbt_project.yml`) ahead, and the event
+# goes to `stg_quarantined_events` with its reason.
 
 # %%
-missing = warehouse(
-    "select event_id, event_type, event_timestamp, source_file from audit.audit_events_missing_from_staging"
-)
-missing.head()
+hostile = lesson.module("quality.hostile")
+now = datetime.now(UTC)
+wrong_clock = json.loads(on_time[0].event.to_json())
+wrong_clock["event_id"] = "00000000-0000-4000-8000-00000000c10c"  # a new event, not a copy
+skewed_line = hostile.clock_ahead([json.dumps(wrong_clock)], delivered_at=now)[0]
+hostile.write_lake_file(settings.lake_dir, now, hostile.ndjson_gzip([skewed_line.encode()]))
+lesson.load(settings)
+lesson.dbt(settings, "build", *STAGING)
+set_aside = warehouse("select event_id, event_type, reason, raw_event from staging.stg_quarantined_events")
+set_aside
+
+# %% [markdown]
+# ## Break it on purpose: the audit catches an event that vanished
+#
+# Every loaded event must end in `stg_events` or in `stg_quarantined_events`. To
+# see the audit work, play a bug that loses a row: delete one staged event by hand,
+# then build again. The test `assert_no_raw_event_missing_from_staging` is an
+# error, not a warning, so the build fails and `make transform` would publish
+# nothing. The second cell below is *meant* to fail with `PipelineError`.
+
+# %%
+first_staged = warehouse("select event_id from staging.stg_events order by loaded_at, event_id limit 1")["event_id"][0]
+with duckdb.connect(str(settings.warehouse_path)) as con:  # the notebook's own warehouse, never the pipeline's
+    con.execute("delete from staging.stg_events where event_id = ?", [first_staged])
+print(f"deleted {first_staged} from staging.stg_events")
+
+# %% tags=["raises-exception"] expected_exception="PipelineError"
+lesson.dbt(settings, "build", *STAGING)
+
+# %%
+warehouse("select event_id, event_type, event_timestamp, source_file from audit.audit_events_missing_from_staging")
+
+# %% [markdown]
+# ## A full refresh rebuilds staging
+#
+# `--full-refresh` rebuilds `stg_events` from the whole raw table: the lost row is
+# back and the audit view is empty.
+
+# %%
+lesson.dbt(settings, "build", *STAGING, "--full-refresh")
+warehouse("select count(*) as missing from audit.audit_events_missing_from_staging")
 
 # %%
 per_hour = warehouse(lesson.sql("04_staged_per_hour"))
 figure, axes = plt.subplots(figsize=(10, 3.5))
 axes.bar(per_hour["event_hour"], per_hour["events"], width=1 / 24, color="#4c72b0", label="staged events per hour")
-axes.axvspan(latest - timedelta(days=3), latest, color="#55a868", alpha=0.15, label="the incremental lookback (3 days)")
-for row in missing.itertuples():
-    axes.axvline(row.event_timestamp, color="#c44e52", linewidth=2, label=f"{row.event_type}, delivered 4 days late")
-axes.set_title("What an incremental run of stg_events re-reads, and the late event it misses")
+axes.axvline(held_back.timestamp, color="#c44e52", linewidth=2, label="the order delivered 4 days late, staged")
+axes.set_title("Staged events per hour: two windows four days apart, and the late order")
 axes.set_ylabel("events")
 axes.legend(loc="upper left")
 figure.autofmt_xdate()
 plt.show()
 
 # %% [markdown]
-# ## A full refresh recovers it
-#
-# `--full-refresh` rebuilds `stg_events` from the whole raw table: the late order
-# is staged, the audit view is empty, and the warning is gone. (Widening the
-# lookback would have caught it too, at the price of re-reading more on every run.)
-
-# %%
-lesson.dbt(settings, "build", *STAGING, "--full-refresh")
-warehouse("select count(*) as missing from audit.audit_events_missing_from_staging")
-
-# %% [markdown]
 # ## Checkpoint: one row per event that happened
 #
-# Count the distinct events delivered, in Python, from the arrivals (the held-back
-# order included), and the rows of `stg_events`, in SQL.
+# Count the distinct events delivered, in Python, from the arrivals (the late
+# order included), and the rows of `stg_events`, in SQL; the wrong-clock event is
+# the one set aside.
 
 # %%
 delivered_ids = {a.event.event_id for a in on_time} | {held_back.event_id}
 staged_rows = warehouse("select count(*) as n from staging.stg_events")["n"][0]
 print(f"distinct events delivered {len(delivered_ids):,}, rows in stg_events {staged_rows:,}")
+print(f"set aside: {len(set_aside)}")
 assert staged_rows == len(delivered_ids)
+assert list(set_aside["event_id"]) == [wrong_clock["event_id"]]
 
 # %% [markdown]
 # ## Your turn
@@ -176,9 +206,9 @@ assert staged_rows == len(delivered_ids)
 # 1. Which copy of a duplicated event did staging keep? Find a duplicated
 #    `event_id` in raw and compare the `loaded_at` and `source_file` of its copies
 #    with the staged row.
-# 2. Re-run the incremental build with `--vars '{stg_events_lookback_days: 5}'`
-#    before the full refresh: is the late order picked up? What does a wider
-#    lookback cost each hourly run?
+# 2. Move the wrong clock only 12 hours ahead (change `delivered_at` in its cell
+#    to `now - timedelta(hours=12)`): is the event staged or set aside? Where
+#    would you change the limit?
 # 3. Add a lake file with a malformed line (see notebook 3) and build again: where
 #    does the line show up in staging (`stg_rejected_lines`)?
 # 4. Read `stg_events.sql`: why does an incremental run compare `loaded_at`, not
