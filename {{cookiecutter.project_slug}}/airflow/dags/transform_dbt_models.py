@@ -3,20 +3,22 @@
 
 Runs when new raw events have landed (the asset `raw.raw_events`), not on a clock.
 
-1. **plan_builds** runs `dbt parse` and reads the manifest, so a model added to
-   `dbt/models/` is picked up by the next run. It sorts the models (and the
-   snapshots and seeds, which `dbt build` builds too) into generations:
+1. **plan_builds** (a *setup* task) starts a dbt session for this run: one process
+   that imports dbt and parses the project once, so a model added to `dbt/models/`
+   is picked up by the next run. Every dbt command of the run goes to it, and it
+   runs each one without dbt's start-up (seconds per command). It sorts the models
+   (and the snapshots and seeds, which `dbt build` builds too) into generations:
    generation 1 reads only sources; every model of generation n + 1 selects only
    from models of generations 1 to n.
 2. **build_generation_1** to **build_generation_8**: one task per generation, each
-   mapped (`.expand()`) over that generation's models (handed over by
-   **steps_of_generation_n**), one instance per model, labelled with its name.
-   Each instance runs `dbt build --select <model> <its tests>`: the model, then
-   its tests. A generation starts only when the one before it has succeeded, so
-   a model never starts before its parents have finished, and a failing model or
-   test stops everything after it. The models of one generation run in parallel
-   as far as the warehouse pool allows (1 slot on DuckDB). Generations the graph
-   does not reach are skipped (a deeper graph fails the plan with a clear error).
+   mapped (`.expand()`) over that generation's models, one instance per model,
+   labelled with its name. Each instance runs `dbt build --select <model> <its tests>`:
+   the model, then its tests. A generation starts only when the one before it has
+   succeeded, so a model never starts before its parents have finished, and a
+   failing model or test stops everything after it. The models of one generation
+   run in parallel as far as the warehouse pool allows (1 slot on DuckDB).
+   Generations the graph does not reach are skipped (a deeper graph fails the plan
+   with a clear error).
 3. **run_quality_checks** is the audit of write-audit-publish: `dbt source
    freshness` (the raw table was loaded recently), the tests no single model
    completes (tests on the sources, and tests across two models of one
@@ -28,6 +30,9 @@ Runs when new raw events have landed (the asset `raw.raw_events`), not on a cloc
    publish_analytics` replaces the published `analytics` tables with their
    candidates. Its success updates the asset `analytics`, so dashboards only ever
    refresh from checked tables; a failed audit leaves them as they were.
+5. **stop_dbt_session** (a *teardown* task) ends the session, whether the run
+   succeeded or not. Clearing a failed model's task clears its setup and teardown
+   too, so a retry gets a session of its own.
 """
 
 from __future__ import annotations
@@ -53,78 +58,89 @@ MAX_GENERATIONS = 8
 )
 def transform_dbt_models():
     @task(multiple_outputs=True)
-    def plan_builds() -> dict[str, list]:
-        """dbt parse, then the nodes of each generation with their tests, and the tests left for the end."""
+    def plan_builds() -> dict:
+        """Start the run's dbt session (it parses the project), then the nodes of each generation with their
+        tests, and the tests left for the end."""
         from {{ cookiecutter.package_name }}.errors import PipelineError
         from {{ cookiecutter.package_name }}.settings import Settings
-        from {{ cookiecutter.package_name }}.warehouse.dbt_graph import parse_and_plan
+        from {{ cookiecutter.package_name }}.warehouse.dbt_graph import start_and_plan
+        from {{ cookiecutter.package_name }}.warehouse.dbt_session import stop_session
 
-        plan = parse_and_plan(Settings.from_env())
+        session, plan = start_and_plan(Settings.from_env())
         if len(plan.generations) > MAX_GENERATIONS:
+            stop_session(session)
             raise PipelineError(
                 f"the dbt graph has {len(plan.generations)} generations; raise MAX_GENERATIONS "
                 f"(now {MAX_GENERATIONS}) in {__file__}"
             )
-        generations = [[{"name": step.name, "tests": list(step.tests)} for step in steps] for steps in plan.generations]
-        return {"generations": generations, "final_tests": list(plan.final_tests)}
-
-    # Airflow maps only over a task's whole return value: each generation's list comes from a task of its own.
-    @task
-    def steps_of_generation(generations: list[list[dict]], number: int) -> list[dict]:
-        """The steps of one generation (none if the graph is shallower)."""
-        return generations[number - 1] if number <= len(generations) else []
+        # One output per generation: Airflow maps a task over a whole output, never over part of one.
+        generations = {
+            f"generation_{number}": [{"name": step.name, "tests": list(step.tests)} for step in steps]
+            for number, steps in enumerate(plan.generations, start=1)
+        }
+        empty = {f"generation_{number}": [] for number in range(len(plan.generations) + 1, MAX_GENERATIONS + 1)}
+        return {**generations, **empty, "final_tests": list(plan.final_tests), "session": session.to_dict()}
 
     # Each mapped instance is labelled with its node in the UI (and in the task instance's rendered_map_index).
     @task(pool=WAREHOUSE_POOL, trigger_rule="none_failed", map_index_template={% raw %}"{{ node }}"{% endraw %})
-    def build_node(step: dict) -> None:
-        """dbt build --select <model, snapshot or seed> <its tests>."""
-        from {{ cookiecutter.package_name }}.settings import Settings
+    def build_node(step: dict, session: dict) -> None:
+        """dbt build --select <model, snapshot or seed> <its tests>, in the run's dbt session."""
         from {{ cookiecutter.package_name }}.warehouse.dbt_graph import BuildStep, build_step
+        from {{ cookiecutter.package_name }}.warehouse.dbt_session import Session
 
         get_current_context()["node"] = step["name"]
-        build_step(Settings.from_env(), BuildStep(step["name"], tuple(step["tests"])))
+        build_step(Session(**session), BuildStep(step["name"], tuple(step["tests"])))
 
     @task(pool=WAREHOUSE_POOL, trigger_rule="none_failed")
-    def run_quality_checks(tests: list[str]) -> None:
+    def run_quality_checks(tests: list[str], session: dict) -> None:
         """dbt source freshness, then dbt test of the tests no single step completes{% if cookiecutter.include_quality %}, then the suites{% endif %}."""
 {%- if cookiecutter.include_quality %}
         from airflow.sdk.exceptions import AirflowFailException
 {% endif %}
 {%- if cookiecutter.include_quality %}
         from {{ cookiecutter.package_name }}.quality.gate import run_quality_gate
-{%- endif %}
         from {{ cookiecutter.package_name }}.settings import Settings
+{%- endif %}
         from {{ cookiecutter.package_name }}.warehouse.dbt_graph import run_final_tests
-        from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_dbt
+        from {{ cookiecutter.package_name }}.warehouse.dbt_session import Session, run_in_session
 
-        settings = Settings.from_env()
-        run_dbt(settings, "source", "freshness")
-        run_final_tests(settings, tests)
+        dbt = Session(**session)
+        run_in_session(dbt, "source", "freshness")
+        run_final_tests(dbt, tests)
 {%- if cookiecutter.include_quality %}
         # Imports Great Expectations when the task runs, never when the DAG file is parsed.
-        gate = run_quality_gate(settings)
+        gate = run_quality_gate(Settings.from_env())
         if not gate.passed:
             # Bad data stays bad on a retry: fail at once, and publish nothing.
             raise AirflowFailException(f"{len(gate.failures)} check(s) failed: " + "; ".join(gate.failures))
 {%- endif %}
 
     @task(pool=WAREHOUSE_POOL, outlets=[ANALYTICS])
-    def publish() -> dict[str, int]:
+    def publish(session: dict) -> dict[str, int]:
         """dbt run-operation publish_analytics: the audited candidates become the published analytics tables."""
         from {{ cookiecutter.package_name }}.settings import Settings
+        from {{ cookiecutter.package_name }}.warehouse.dbt_session import Session
         from {{ cookiecutter.package_name }}.warehouse.publish import publish as publish_analytics
 
-        return publish_analytics(Settings.from_env())
+        return publish_analytics(Settings.from_env(), Session(**session))
+
+    @task
+    def stop_dbt_session(session: dict) -> None:
+        """End the run's dbt session."""
+        from {{ cookiecutter.package_name }}.warehouse.dbt_session import Session, stop_session
+
+        stop_session(Session(**session))
 
     plan = plan_builds()
     previous = plan
     for number in range(1, MAX_GENERATIONS + 1):
         # none_failed: a generation runs after one that was skipped (empty), never after one that failed.
-        steps = steps_of_generation.override(task_id=f"steps_of_generation_{number}")(plan["generations"], number)
-        generation = build_node.override(task_id=f"build_generation_{number}").expand(step=steps)
+        generation = build_node.override(task_id=f"build_generation_{number}").partial(session=plan["session"])
+        generation = generation.expand(step=plan[f"generation_{number}"])
         previous >> generation
         previous = generation
-    previous >> run_quality_checks(plan["final_tests"]) >> publish()
+    published = previous >> run_quality_checks(plan["final_tests"], plan["session"]) >> publish(plan["session"])
+    published >> stop_dbt_session(plan["session"]).as_teardown(setups=plan)
 
 
 transform_dbt_models()

@@ -31,6 +31,21 @@ class QuarantinedFile:
     readable_lines: int  # whole lines before the stream breaks off
 
 
+@dataclass(frozen=True)
+class LoadResult:
+    new_files: int  # files the load read (their lines were loaded or rejected)
+    quarantined: tuple[QuarantinedFile, ...]
+
+    @property
+    def changed_raw(self) -> bool:
+        """Whether the raw tables changed: rows loaded or rejected, or a file quarantined."""
+        return self.new_files > 0 or bool(self.quarantined)
+
+
+# The macro's summary line on both targets: "copy_into_raw_events: <n> files ...".
+FILES_READ = re.compile(r"copy_into_raw_events: (?P<files>\d+) files")
+
+
 def load_lake(settings: Settings) -> list[QuarantinedFile]:
     """Copy new lake files into raw.raw_events (files already loaded are skipped).
 
@@ -41,11 +56,19 @@ def load_lake(settings: Settings) -> list[QuarantinedFile]:
     readable lines, and the load runs again for the rest. Returns the files
     quarantined by this load.
     """
+    return list(load_new_files(settings).quarantined)
+
+
+def load_new_files(settings: Settings) -> LoadResult:
+    """`load_lake`, telling how many new files it read (from the macro's summary line)."""
     quarantined: list[QuarantinedFile] = []
     while True:
         returncode, output = run_dbt_with_status(settings, "run-operation", "copy_into_raw_events")
         if returncode == 0:
-            return quarantined
+            summary = FILES_READ.search(output)
+            # No summary line but a success: count it as a change rather than miss one.
+            new_files = int(summary.group("files")) if summary else int("no new files" not in output)
+            return LoadResult(new_files, tuple(quarantined))
         unreadable = UNREADABLE_FILE.search(output) if settings.dbt_target == "local" else None
         if unreadable is None:
             raise dbt_failed("run-operation", "copy_into_raw_events")
