@@ -11,14 +11,14 @@ Runs when new raw events have landed (the asset `raw.raw_events`), not on a cloc
    generation 1 reads only sources; every model of generation n + 1 selects only
    from models of generations 1 to n.
 2. **build_generation_1** to **build_generation_8**: one task per generation, each
-   mapped (`.expand()`) over that generation's models, one instance per model,
-   labelled with its name. Each instance runs `dbt build --select <model> <its tests>`:
-   the model, then its tests. A generation starts only when the one before it has
-   succeeded, so a model never starts before its parents have finished, and a
-   failing model or test stops everything after it. The models of one generation
-   run in parallel as far as the warehouse pool allows (1 slot on DuckDB).
-   Generations the graph does not reach are skipped (a deeper graph fails the plan
-   with a clear error).
+   mapped (`.expand()`) over that generation's models (handed over by
+   **steps_of_generation_n**), one instance per model, labelled with its name.
+   Each instance runs `dbt build --select <model> <its tests>`: the model, then
+   its tests. A generation starts only when the one before it has succeeded, so
+   a model never starts before its parents have finished, and a failing model or
+   test stops everything after it. The models of one generation run in parallel
+   as far as the warehouse pool allows (1 slot on DuckDB). Generations the graph
+   does not reach are skipped (a deeper graph fails the plan with a clear error).
 3. **run_quality_checks** is the audit of write-audit-publish: `dbt source
    freshness` (the raw table was loaded recently), the tests no single model
    completes (tests on the sources, and tests across two models of one
@@ -73,26 +73,35 @@ def transform_dbt_models():
                 f"the dbt graph has {len(plan.generations)} generations; raise MAX_GENERATIONS "
                 f"(now {MAX_GENERATIONS}) in {__file__}"
             )
-        # One output per generation: Airflow maps a task over a whole output, never over part of one.
-        generations = {
-            f"generation_{number}": [{"name": step.name, "tests": list(step.tests)} for step in steps]
-            for number, steps in enumerate(plan.generations, start=1)
-        }
-        empty = {f"generation_{number}": [] for number in range(len(plan.generations) + 1, MAX_GENERATIONS + 1)}
-        return {**generations, **empty, "final_tests": list(plan.final_tests), "session": session.to_dict()}
+        generations = [[{"name": step.name, "tests": list(step.tests)} for step in steps] for steps in plan.generations]
+        return {"generations": generations, "final_tests": list(plan.final_tests), "session": session.to_dict()}
+
+    # Airflow maps only over a task's whole return value: each generation's list comes from a task of its own.
+    # The builds and the audit take the plan through these hand-over tasks: only tasks that need every
+    # upstream task to succeed may follow a setup task, and a generation must run after an empty one.
+    @task
+    def steps_of_generation(generations: list[list[dict]], session: dict, number: int) -> list[dict]:
+        """The steps of one generation (none if the graph is shallower), each with the run's dbt session."""
+        steps = generations[number - 1] if number <= len(generations) else []
+        return [{**step, "session": session} for step in steps]
+
+    @task
+    def plan_of_audit(final_tests: list[str], session: dict) -> dict:
+        """The tests left for the audit, with the run's dbt session."""
+        return {"tests": final_tests, "session": session}
 
     # Each mapped instance is labelled with its node in the UI (and in the task instance's rendered_map_index).
     @task(pool=WAREHOUSE_POOL, trigger_rule="none_failed", map_index_template={% raw %}"{{ node }}"{% endraw %})
-    def build_node(step: dict, session: dict) -> None:
+    def build_node(step: dict) -> None:
         """dbt build --select <model, snapshot or seed> <its tests>, in the run's dbt session."""
         from {{ cookiecutter.package_name }}.warehouse.dbt_graph import BuildStep, build_step
         from {{ cookiecutter.package_name }}.warehouse.dbt_session import Session
 
         get_current_context()["node"] = step["name"]
-        build_step(Session(**session), BuildStep(step["name"], tuple(step["tests"])))
+        build_step(Session(**step["session"]), BuildStep(step["name"], tuple(step["tests"])))
 
     @task(pool=WAREHOUSE_POOL, trigger_rule="none_failed")
-    def run_quality_checks(tests: list[str], session: dict) -> None:
+    def run_quality_checks(audit: dict) -> None:
         """dbt source freshness, then dbt test of the tests no single step completes{% if cookiecutter.include_quality %}, then the suites{% endif %}."""
 {%- if cookiecutter.include_quality %}
         from airflow.sdk.exceptions import AirflowFailException
@@ -104,9 +113,9 @@ def transform_dbt_models():
         from {{ cookiecutter.package_name }}.warehouse.dbt_graph import run_final_tests
         from {{ cookiecutter.package_name }}.warehouse.dbt_session import Session, run_in_session
 
-        dbt = Session(**session)
+        dbt = Session(**audit["session"])
         run_in_session(dbt, "source", "freshness")
-        run_final_tests(dbt, tests)
+        run_final_tests(dbt, audit["tests"])
 {%- if cookiecutter.include_quality %}
         # Imports Great Expectations when the task runs, never when the DAG file is parsed.
         gate = run_quality_gate(Settings.from_env())
@@ -132,14 +141,18 @@ def transform_dbt_models():
         stop_session(Session(**session))
 
     plan = plan_builds()
-    previous = plan
+    previous = None
     for number in range(1, MAX_GENERATIONS + 1):
         # none_failed: a generation runs after one that was skipped (empty), never after one that failed.
-        generation = build_node.override(task_id=f"build_generation_{number}").partial(session=plan["session"])
-        generation = generation.expand(step=plan[f"generation_{number}"])
-        previous >> generation
+        steps = steps_of_generation.override(task_id=f"steps_of_generation_{number}")(
+            plan["generations"], plan["session"], number
+        )
+        generation = build_node.override(task_id=f"build_generation_{number}").expand(step=steps)
+        if previous is not None:
+            previous >> generation
         previous = generation
-    published = previous >> run_quality_checks(plan["final_tests"], plan["session"]) >> publish(plan["session"])
+    audit = run_quality_checks(plan_of_audit(plan["final_tests"], plan["session"]))
+    published = previous >> audit >> publish(plan["session"])
     published >> stop_dbt_session(plan["session"]).as_teardown(setups=plan)
 
 

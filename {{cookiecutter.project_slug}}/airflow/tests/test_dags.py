@@ -116,7 +116,8 @@ def test_every_dag_and_task_follows_the_policy(dag_bag):
         assert dag.doc_md and dag.doc_md.strip(), dag.dag_id
         assert dag.tags, dag.dag_id
         assert dag.dagrun_timeout, dag.dag_id
-        assert dag.max_active_runs == 1, dag.dag_id
+        # Ingestion lets a re-run of a past hour start beside the current hour's waiting run.
+        assert dag.max_active_runs == (4 if dag.dag_id == "ingest_raw_events" else 1), dag.dag_id
         for task in dag.tasks:
             where = f"{dag.dag_id}.{task.task_id}"
             assert task.owner not in ("", "airflow"), where
