@@ -152,7 +152,8 @@ def test_the_transformation_runs_on_the_raw_asset_and_chains_its_generations(dag
     stop = transform.get_task("stop_dbt_session")
     assert stop.is_teardown and "publish" in stop.upstream_task_ids
     # Write-audit-publish: only publish updates the analytics asset, and only after the audit.
-    assert transform.get_task("publish").upstream_task_ids == {"run_quality_checks"}
+    # (plan_builds hands publish the run's dbt session.)
+    assert transform.get_task("publish").upstream_task_ids == {"run_quality_checks", "plan_builds"}
     assert transform.get_task("publish").trigger_rule == "all_success"
     assert [task.task_id for task in transform.tasks if task.outlets] == ["publish"]
 

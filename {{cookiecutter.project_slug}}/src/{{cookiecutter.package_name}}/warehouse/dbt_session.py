@@ -24,6 +24,7 @@ command.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import secrets
@@ -167,6 +168,7 @@ def _serve(ready: Path) -> None:
 
             try:
                 result = dbtRunner(manifest=runner_manifest, callbacks=[forward]).invoke([*request["args"], *project])
+                _release_warehouse()
                 send({"success": bool(result.success)})
             except BaseException as error:  # noqa: BLE001 - told to the client, whatever it is
                 send({"line": f"dbt session: {error!r}"})
@@ -185,6 +187,20 @@ def _serve(ready: Path) -> None:
         print(f"dbt session ready on port {server.server_address[1]}", flush=True)
         while True:
             server.handle_request()
+
+
+def _release_warehouse() -> None:
+    """Close dbt's connections before the client hears that the command is done: dbt-duckdb keeps the
+    DuckDB file open until the process exits, and the client's next step may open it."""
+    from dbt.adapters.factory import cleanup_connections
+
+    cleanup_connections()
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter: nothing held past the command
+        return
+    DuckDBConnectionManager.close_all_connections()  # drops the environment that holds the file
+    gc.collect()
 
 
 if __name__ == "__main__":
