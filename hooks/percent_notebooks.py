@@ -3,9 +3,11 @@
 The course notebooks are written as `.py` files (reviewable diffs, linted by ruff,
 no stored outputs): `# %%` opens a code cell, `# %% [markdown]` a text cell whose
 lines are commented with `# `, and `key=value` pairs after the marker (JSON values)
-become the cell's metadata, e.g. `# %% tags=["parameters"]`. The bake writes each
-as an nbformat 4.5 notebook with no outputs, no execution counts and the generic
-`python3` kernel. tests/test_notebook_sources.py checks the result against
+become the cell's metadata, e.g. `# %% tags=["parameters"]`. A cell with
+`requires="<part>"` belongs to an optional part of the template (aws, airflow,
+dashboard, quality) and is left out when that part is switched off. The bake writes
+each as an nbformat 4.5 notebook with no outputs, no execution counts and the
+generic `python3` kernel. tests/test_notebook_sources.py checks the result against
 jupytext's own reading of the same file.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 
 CELL_MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 METADATA_PAIR = re.compile(r'\s*(?P<key>[A-Za-z_][\w-]*)=(?P<value>\{[^}]*\}|\[[^\]]*\]|"(?:[^"\\]|\\.)*"|\S+)')
@@ -103,6 +106,17 @@ def to_notebook(cells: list[dict]) -> dict:
     }
 
 
-def convert(text: str) -> str:
-    """The .ipynb text of a percent-format source (stable: the same source gives the same bytes)."""
-    return json.dumps(to_notebook(read_cells(text)), indent=1, ensure_ascii=False) + "\n"
+def convert(text: str, included_parts: Mapping[str, bool] | None = None) -> str:
+    """The .ipynb text of a percent-format source (stable: the same source gives the same bytes).
+
+    `included_parts` maps each optional part to whether the project has it; cells
+    that require a part it lacks are dropped (None keeps every cell).
+    """
+    cells = read_cells(text)
+    if included_parts is not None:
+        required = {cell["metadata"]["requires"] for cell in cells if "requires" in cell["metadata"]}
+        unknown = required - set(included_parts)
+        if unknown:
+            raise NotebookSourceError(f"cells require unknown parts: {sorted(unknown)}")
+        cells = [cell for cell in cells if included_parts.get(cell["metadata"].get("requires"), True)]
+    return json.dumps(to_notebook(cells), indent=1, ensure_ascii=False) + "\n"

@@ -60,7 +60,7 @@ def add_notebooks() -> None:
     baked = [entry for entry in course if not entry["requires"] or INCLUDED_PARTS[entry["requires"]]]
     for entry in baked:
         text = (source / f"{entry['file']}.py").read_text(encoding="utf-8")
-        (target / f"{entry['file']}.ipynb").write_text(convert(text), encoding="utf-8")
+        (target / f"{entry['file']}.ipynb").write_text(convert(text, INCLUDED_PARTS), encoding="utf-8")
     shutil.copy2(source / "lesson.py", target / "lesson.py")
     if (source / "sql").is_dir():
         shutil.copytree(source / "sql", target / "sql", dirs_exist_ok=True)
@@ -160,7 +160,7 @@ def print_next_steps() -> None:
         "Next steps:\n"
         f"  cd {PROJECT_SLUG}\n"
         "  make demo    # install, generate events, load, dbt build, print the KPIs\n"
-        "  make test    # run the project's tests\n"
+        "  make test    # run the project's fast tests (make test-all: every test)\n"
         "  make help    # every other target\n"
     )
 

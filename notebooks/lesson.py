@@ -10,8 +10,10 @@ once: a notebook never holds the lock that `make transform` needs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
+import io
 import os
 import shutil
 import time
@@ -87,3 +89,76 @@ def query(statement: str, warehouse: Path | None = None, params: list | None = N
             if "lock" not in str(error).lower() or time.monotonic() > deadline:
                 raise
             time.sleep(1)
+
+
+# Notebooks 03-06 build a small pipeline of their own in their workspace: the helpers
+# below run its steps as `make load` and `make transform` do, showing dbt's summary
+# instead of its every line.
+
+
+def dbt(settings, *args: str) -> None:
+    """Run one dbt command on the settings' warehouse and print its summary.
+
+    On success the summary is dbt's last line (PASS, WARN, ERROR counts) and any
+    warnings; when dbt fails, the lines that say why are printed and the project's
+    PipelineError is raised.
+    """
+    runner = module("warehouse.dbt_runner")
+    with contextlib.redirect_stdout(io.StringIO()):
+        returncode, output = runner.run_dbt_with_status(settings, *args)
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    if returncode == 0:
+        print("\n".join(line for line in lines if " WARN " in line or "Warning" in line or "Done." in line))
+        return
+    start = next((i for i, line in enumerate(lines) if "Completed with" in line), max(len(lines) - 25, 0))
+    print("\n".join(lines[start:]))
+    raise runner.dbt_failed(*args)
+
+
+def load(settings) -> list:
+    """`make load` on the settings' lake and warehouse, printing the load's summary; returns the quarantined files."""
+    with contextlib.redirect_stdout(io.StringIO()) as captured:
+        quarantined = module("warehouse.load").load_lake(settings)
+    print(
+        "\n".join(
+            line
+            for line in captured.getvalue().splitlines()
+            if "copy_into_raw_events:" in line or line.startswith("Quarantined")
+        )
+    )
+    return quarantined
+
+
+def build_window(notebook: str, start, end, *build_args: str, copy_dbt: bool = False, **changes):
+    """A fresh workspace with the events of [start, end) generated into its lake, loaded and built by dbt.
+
+    `build_args` go to `dbt build` (e.g. "--select", "+fct_orders"); `copy_dbt` runs
+    dbt from a copy of the project's dbt/ folder (see copy_dbt_project); `changes`
+    as for settings(), e.g. seed=7. Returns the workspace's settings.
+    """
+    own = settings(workspace(notebook), **changes)
+    if copy_dbt:
+        own = copy_dbt_project(own)
+    result = module("ingest.backfill").generate_to_lake(own, start, end)
+    print(f"generated {result.events:,} events into {result.files:,} lake files")
+    load(own)
+    dbt(own, "build", *build_args)
+    return own
+
+
+def copy_dbt_project(settings):
+    """The same settings, running dbt from a copy of the project's dbt/ folder in the workspace.
+
+    Edit the models of the copy (settings.dbt_dir) freely: the project's own stay as they are.
+    """
+    folder = settings.warehouse_path.parent
+    shutil.copytree(settings.dbt_dir, folder / "dbt", ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    return dataclasses.replace(settings, project_dir=folder)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the one occurrence of `old` in a file with `new` (a ValueError when it is not there exactly once)."""
+    text = path.read_text(encoding="utf-8")
+    if text.count(old) != 1:
+        raise ValueError(f"{path.name} has {text.count(old)} occurrences of {old!r}, expected one")
+    path.write_text(text.replace(old, new), encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The default bake runs its own commands: `make demo`, `make test`, and its pre-commit hooks offline.
+"""The default bake runs its own commands: `make demo`, `make test-all`, and its pre-commit hooks offline.
 
 These are the slow tests: one baked project and one installed environment serve them all.
 """
@@ -60,10 +60,12 @@ def test_make_demo_runs_the_pipeline_and_prints_the_kpis(default_project):
     assert "no new files" in again.stdout
 
 
-def test_make_test_passes_in_the_generated_project(default_project):
-    result = run(["make", "test", f"UV={uv_executable()}"], cwd=default_project)
+def test_make_test_all_passes_in_the_generated_project(default_project):
+    """Every test of the project: its fast tier (`make test`) and the long end-to-end runs marked `full`."""
+    result = run(["make", "test-all", f"UV={uv_executable()}"], cwd=default_project)
     assert re.search(r"\d+ passed", result.stdout)
-    assert " failed" not in result.stdout and " skipped" not in result.stdout
+    assert " failed" not in result.stdout and " skipped" not in result.stdout and "deselected" not in result.stdout
+    assert "slowest 15 durations" in result.stdout
 
 
 def git_copy(project, tmp_path):

@@ -49,6 +49,8 @@ def test_each_notebook_follows_the_course_shape(source):
     assert len(parameters) == 1 and isinstance(parameters[0]["metadata"].get("test_parameters"), dict)
     raising = [cell for cell in cells if "raises-exception" in cell["metadata"].get("tags", [])]
     assert raising and all(cell["metadata"].get("expected_exception") for cell in raising)
+    parts = {name.removeprefix("include_") for name in json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())}
+    assert {cell["metadata"]["requires"] for cell in cells if "requires" in cell["metadata"]} <= parts
     text = "\n".join(cell["source"] for cell in cells)
     assert "What you will learn" in text and "Checkpoint" in text and "Your turn" in text
     assert "cookiecutter" not in text  # nothing is rendered into a notebook

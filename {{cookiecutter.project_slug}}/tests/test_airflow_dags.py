@@ -10,7 +10,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from conftest import PROJECT_DIR
+
+# The full tier (make test-all): Airflow runs the DAGs end to end with dag.test().
+pytestmark = pytest.mark.full
 
 
 def test_the_airflow_dags_parse_follow_the_policy_and_run_the_pipeline():

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from {{ cookiecutter.package_name }}.bench.generator import run_bench
-from {{ cookiecutter.package_name }}.bench.measure import parse_count
-from {{ cookiecutter.package_name }}.bench.warehouse import run_warehouse_bench
+from {{ cookiecutter.package_name }}.bench.measure import BENCH_FORMAT, parse_count
+from {{ cookiecutter.package_name }}.bench.warehouse import run_warehouse_bench, smaller_run
 from {{ cookiecutter.package_name }}.errors import PipelineError
 
 from conftest import make_settings
@@ -43,14 +43,15 @@ def test_bench_without_the_warehouse_writes_stable_numeric_json(tmp_path):
     assert figures["peak_heap_mib_window"] < 2 * figures["peak_heap_mib_1_day"] + 1
 
 
+@pytest.mark.full
 def test_the_warehouse_scale_bench_loads_builds_and_rebuilds_one_new_hour(tmp_path):
     """The `make bench EVENTS=10M` path, on a few thousand events: the figures, not their size."""
     rows = run_warehouse_bench(make_settings(tmp_path), 6_000, days=1, workers=2, output_dir=tmp_path / "bench")
     labels = dict(rows)
     assert "events/s" in labels["load (dbt run-operation)"]
-    assert "%" in labels["ratio incremental / full"]
-    assert "lines/s" in labels["DuckDB alone reading the lake"]
-    assert "of the full build" in labels["dbt with nothing to do"]
+    assert "events/s" in labels["load's bare floor"] and "the load runs at" in labels["load's bare floor"]
+    assert "x  (target <= 2x" in labels["ratio hour / nothing to do"]
+    assert "make bench EVENTS=1M first" in labels["ratio hour / hour of a smaller lake"]  # the first run in its folder
     (path,) = (tmp_path / "bench").glob("*-warehouse-*.json")
     figures = json.loads(path.read_text())
     assert figures["kind"] == "warehouse" and figures["shops"] == 3  # about 2,000 events a shop a day
@@ -65,13 +66,30 @@ def test_the_warehouse_scale_bench_loads_builds_and_rebuilds_one_new_hour(tmp_pa
         assert parts == pytest.approx(figures[f"dbt_{build}_seconds"]), build
         assert split["start_and_exit"] > 0 and split["models"] > 0 and split["tests"] > 0, build
         assert split["model_count"] >= 10 and split["test_count"] >= 100, build
-    assert "tests" in labels["incremental, where the time went"]
-    # The floors: DuckDB counts every line the lake holds; dbt with nothing to do costs time.
-    assert figures["duckdb_read_lines"] == figures["lake_events"]
+    assert "tests" in labels["the hour, where the time went"]
+    # The floors: the bare load inserts every line the lake holds; dbt with nothing to do costs time.
+    assert figures["bare_load_rows"] == figures["lake_events"]
     assert figures["dbt_nothing_to_do_seconds"] > 0
+    assert figures["hour_over_nothing_to_do"] == pytest.approx(
+        figures["dbt_incremental_seconds"] / figures["dbt_nothing_to_do_seconds"]
+    )
+    assert figures["hour_over_smaller_run_hour"] is None and figures["hour_growth_target_met"] is None
     # The profile's DuckDB memory limit, as dbt's connection reports it (e.g. "3.7 GiB").
     assert figures["duckdb_memory_limit"].split()[1] in ("MiB", "GiB")
     assert isinstance(figures["memory_target_met"], bool)
+
+
+def test_the_hour_is_compared_with_the_latest_run_on_a_lake_at_least_5_times_smaller(tmp_path):
+    def bench_file(name: str, events: int, created_at: str, hour: float) -> None:
+        figures = {"bench_format": BENCH_FORMAT, "kind": "warehouse", "lake_events": events}
+        figures |= {"created_at": created_at, "dbt_incremental_seconds": hour}
+        (tmp_path / f"{name}-warehouse-{events}.json").write_text(json.dumps(figures))
+
+    bench_file("a", 1_000_000, "2026-01-01T00:00:00Z", 5.0)
+    bench_file("b", 1_000_000, "2026-01-02T00:00:00Z", 6.0)  # the latest smaller one
+    bench_file("c", 3_000_000, "2026-01-03T00:00:00Z", 7.0)  # not 5 times smaller than 10M
+    assert smaller_run(tmp_path, 10_000_000)["dbt_incremental_seconds"] == 6.0
+    assert smaller_run(tmp_path, 4_000_000) is None
 
 
 def test_event_counts_read_like_the_makefile_writes_them():

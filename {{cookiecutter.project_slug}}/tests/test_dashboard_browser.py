@@ -35,6 +35,9 @@ from {{ cookiecutter.package_name }}.warehouse.kpis import Kpis, read_kpis
 
 from conftest import PROJECT_DIR, TEST_END
 
+# The full tier (make test-all): a real Chromium drives the running dashboard.
+pytestmark = pytest.mark.full
+
 APP = PROJECT_DIR / "dashboard" / "app.py"
 SCREENSHOT = PROJECT_DIR / "data" / "test-artifacts" / "dashboard.png"
 WINDOW = (1440, 1800)

@@ -17,6 +17,9 @@ import snowflake.connector
 from {{ cookiecutter.package_name }}.warehouse.kpis import read_kpis
 from test_dashboard import expected_panels, messages, records, run_app, table, tiles
 
+# The full tier (make test-all): each test starts fakesnow's server.
+pytestmark = pytest.mark.full
+
 TABLES = [
     ("analytics", "analytics_orders"),
     ("analytics", "analytics_order_items"),

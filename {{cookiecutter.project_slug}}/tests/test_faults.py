@@ -58,6 +58,7 @@ def chaos_run(tmp_path_factory: pytest.TempPathFactory) -> ChaosRun:
     return ChaosRun(folder, result.output, result.exit_code)
 
 
+@pytest.mark.full
 def test_the_reliability_report_balances(chaos_run):
     report = chaos_run.report
     assert chaos_run.exit_code == 0, chaos_run.output[-3000:]
@@ -70,6 +71,7 @@ def test_the_reliability_report_balances(chaos_run):
     assert report["loaded"] == loaded == report["kept"] + report["deduplicated"]
 
 
+@pytest.mark.full
 def test_a_planted_imbalance_makes_the_command_exit_non_zero(chaos_run, tmp_path, monkeypatch, capsys):
     """A load that silently lost one line: the run's warehouse, measured again, does not balance.
 
@@ -103,6 +105,7 @@ def test_a_planted_imbalance_makes_the_command_exit_non_zero(chaos_run, tmp_path
     assert "Error: the reliability ledger does not balance: sent = kept + quarantined + deduplicated" in err
 
 
+@pytest.mark.full
 def test_duplicates_change_no_figure(chaos_run):
     clean, redelivered = chaos_run.rounds["clean"], chaos_run.rounds["duplicates"]
     assert clean["published"] and redelivered["published"]
@@ -117,6 +120,7 @@ def test_duplicates_change_no_figure(chaos_run):
     assert len(chaos_run.staged("duplicates")) == len(duplicated)  # one row each in stg_events
 
 
+@pytest.mark.full
 def test_late_events_inside_the_lookback_are_counted(chaos_run):
     late = chaos_run.ledger["late_inside_lookback"].event_ids
     assert len(chaos_run.staged("late_inside_lookback")) == len(late) == 20
@@ -130,6 +134,7 @@ def test_late_events_inside_the_lookback_are_counted(chaos_run):
     assert chaos_run.rounds["late, malformed, truncated, drift"]["published"]
 
 
+@pytest.mark.full
 def test_late_events_beyond_the_lookback_are_reported_and_a_full_refresh_recovers_them(chaos_run):
     late = sorted(chaos_run.ledger["late_beyond_lookback"].event_ids)
     assert len(late) == 15
@@ -140,6 +145,7 @@ def test_late_events_beyond_the_lookback_are_reported_and_a_full_refresh_recover
     assert chaos_run.query("select count(*) from audit.audit_events_missing_from_staging") == [(0,)]
 
 
+@pytest.mark.full
 def test_malformed_lines_are_quarantined_and_every_good_line_of_their_file_is_kept(chaos_run):
     record = chaos_run.ledger["malformed_lines"]
     (source_file,) = record.files
@@ -156,6 +162,7 @@ def test_malformed_lines_are_quarantined_and_every_good_line_of_their_file_is_ke
     ) == [(10, 10)]
 
 
+@pytest.mark.full
 def test_a_truncated_file_is_quarantined_with_its_count_and_the_rest_loads(chaos_run):
     record = chaos_run.ledger["truncated_file"]
     (source_file,) = record.files
@@ -174,6 +181,7 @@ def test_a_truncated_file_is_quarantined_with_its_count_and_the_rest_loads(chaos
     assert f"Quarantined {source_file} (Unexpected end of GZIP stream" in chaos_run.output
 
 
+@pytest.mark.full
 def test_loading_again_does_not_count_a_quarantined_file_twice(chaos_run, tmp_path):
     folder = tmp_path / "chaos"
     shutil.copytree(chaos_run.folder, folder)
@@ -189,6 +197,7 @@ def test_loading_again_does_not_count_a_quarantined_file_twice(chaos_run, tmp_pa
         assert con.execute("select count(*) from raw.raw_events").fetchall() == before
 
 
+@pytest.mark.full
 def test_schema_drift_does_not_break_the_build(chaos_run):
     assert chaos_run.rounds["late, malformed, truncated, drift"]["published"]
     extra = chaos_run.staged("extra_field")
@@ -198,6 +207,7 @@ def test_schema_drift_does_not_break_the_build(chaos_run):
     assert all(email is None for _, email in missing)  # the missing optional field is null
 
 
+@pytest.mark.full
 def test_bad_values_are_stopped_by_the_gate_and_never_published(chaos_run):
     before, after = chaos_run.rounds["late, malformed, truncated, drift"], chaos_run.rounds["bad values, full refresh"]
     assert not after["published"]

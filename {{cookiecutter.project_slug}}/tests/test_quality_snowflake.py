@@ -19,6 +19,9 @@ import snowflake.connector
 from {{ cookiecutter.package_name }}.quality.expectations.runner import run_suites
 from {{ cookiecutter.package_name }}.quality.expectations.suites import SUITES
 
+# The full tier (make test-all): each test starts fakesnow's server.
+pytestmark = pytest.mark.full
+
 DATABASE = "QUALITY"
 # What the suites read: raw, staging and the candidate analytics tables.
 TABLES = [

@@ -33,6 +33,9 @@ from {{ cookiecutter.package_name }}.ingest.generator import generate_events
 
 from conftest import PROJECT_DIR, TEST_END, TEST_START
 
+# The full tier (make test-all): the whole dbt project builds on fakesnow's server.
+pytestmark = pytest.mark.full
+
 FAKESNOW_GAPS = {
     "copy_into_raw_events": "COPY INTO from an S3 stage with ON_ERROR = CONTINUE, METADATA$FILENAME and "
     "METADATA$FILE_ROW_NUMBER, and VALIDATE() for the rejects: compiled and parsed",

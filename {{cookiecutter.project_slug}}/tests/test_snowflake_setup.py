@@ -95,6 +95,7 @@ def test_the_scripts_run_in_order_with_the_pipe_only_when_asked():
     assert [script.name for script in SCRIPTS] == [*names, SNOWPIPE_SCRIPT]
 
 
+@pytest.mark.full
 def test_the_setup_runs_on_fakesnow_and_again_without_losing_data(fake_snowflake):
     printed: list[str] = []
     runs = run_setup(SCRIPTS, fake_snowflake, echo=printed.append, env=ENV)

@@ -35,7 +35,7 @@ from {{ cookiecutter.package_name }}.warehouse.publish import published_tables
 AIRFLOW_DIR = Path(__file__).resolve().parents[1]
 PROJECT_DIR = AIRFLOW_DIR.parent
 DAGS_FOLDER = AIRFLOW_DIR / "dags"
-DAG_IDS = {"ingest_raw_events", "transform_dbt_models", "generate_local_events"}
+DAG_IDS = {"ingest_raw_events", "transform_dbt_models", "generate_local_events", "audit_whole_tables_daily"}
 # One day of events: every funnel step, a few minutes of dbt.
 DAY_START = datetime(2025, 10, 1, tzinfo=UTC)
 DAY_END = DAY_START + timedelta(days=1)
@@ -129,6 +129,7 @@ def test_every_dag_and_task_follows_the_policy(dag_bag):
     warehouse_tasks = {
         "ingest_raw_events": {"load_raw_events"},
         "transform_dbt_models": {f"build_generation_{n}" for n in range(1, 9)} | {"run_quality_checks", "publish"},
+        "audit_whole_tables_daily": {"build_test_whole_tables_and_publish"},
     }
     for dag_id, task_ids in warehouse_tasks.items():
         for task_id in task_ids:
@@ -454,11 +455,37 @@ def test_a_run_for_a_given_hour_ingests_it_and_an_unchanged_lake_updates_no_asse
     assert asset_events_of(run) == set()
 
 
+def test_the_daily_run_tests_whole_tables_and_publishes_only_when_they_pass(dag_runs, dags_to_run, monkeypatch):
+    """The hourly runs test the rows they touched; once a day, audit_whole_tables_daily (`make transform
+    FULL_TESTS=1`) tests every row. Here, on the warehouse the hourly runs above left: it passes and
+    publishes; then an old staged event is edited in place, which no hourly test reads again, and the
+    daily run fails and publishes nothing. Runs after the hourly runs: it changes the warehouse."""
+    import duckdb
+
+    daily = dags_to_run["audit_whole_tables_daily"]
+    assert daily.timetable.summary == "30 3 * * *"
+    settings = dag_runs["settings"]
+    monkeypatch.setenv("PROJECT_DIR", str(PROJECT_DIR))
+    monkeypatch.setenv("LAKE_DIR", str(settings.lake_dir))
+    monkeypatch.setenv("WAREHOUSE_PATH", str(settings.warehouse_path))
+
+    assert _state(daily.test().state) == "success"
+    published = read_kpis(settings.warehouse_path)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(
+            "update staging.stg_events set device = 'toaster' "
+            "where event_id = (select event_id from staging.stg_events order by event_timestamp limit 1)"
+        )
+    assert _state(daily.test().state) == "failed"
+    assert read_kpis(settings.warehouse_path) == published
+
+
 def test_a_failing_dbt_test_inside_a_run_stops_it_before_publish(dag_runs, dags_to_run, monkeypatch):
     """Events of an unknown type arrive in a new hour. Ingestion loads them; in the transformation the
     build of stg_events runs its accepted_values test, which fails: the generations after it never start,
     the audit and publish do not run, the analytics asset is not updated, and the published tables are
-    exactly as they were. The teardown still ends the run's dbt session."""
+    exactly as they were. The teardown still ends the run's dbt session. Runs last: it leaves the bad
+    events in staging."""
     settings = dag_runs["settings"]
     for name, value in run_environment(settings).items():
         monkeypatch.setenv(name, value)

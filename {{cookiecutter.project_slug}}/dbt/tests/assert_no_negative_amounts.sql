@@ -11,7 +11,7 @@ select
     tax,
     shipping,
     total_amount
-from {{ ref('stg_events') }}
+from {{ tested_rows(ref('stg_events')) }} as stg_events
 where
     product_price < 0
     or cart_value < 0

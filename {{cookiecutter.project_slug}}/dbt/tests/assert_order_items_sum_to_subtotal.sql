@@ -9,7 +9,7 @@ order_item_totals as (
         order_id,
         sum(line_amount) as items_subtotal,
         sum(quantity) as items_quantity
-    from {{ ref('fct_order_items') }}
+    from {{ tested_rows(ref('fct_order_items')) }} as order_items
     group by order_id
 
 )
@@ -20,7 +20,7 @@ select
     orders.item_count,
     order_item_totals.items_subtotal,
     order_item_totals.items_quantity
-from {{ ref('fct_orders') }} as orders
+from {{ tested_rows(ref('fct_orders')) }} as orders
 left join order_item_totals
     on orders.order_id = order_item_totals.order_id
 where

@@ -5,7 +5,7 @@ select
     event_id,
     order_id,
     order_status
-from {{ ref('stg_events') }}
+from {{ tested_rows(ref('stg_events')) }} as stg_events
 where
     event_type = 'order_paid'
     and (order_status is null or order_status <> 'paid')

@@ -8,7 +8,7 @@ select
     fulfilled_at,
     cancelled_at,
     is_revenue
-from {{ ref('fct_orders') }}
+from {{ tested_rows(ref('fct_orders')) }} as orders
 where
     (order_status = 'created' and (paid_at is not null or fulfilled_at is not null or cancelled_at is not null))
     or (order_status = 'paid' and (paid_at is null or fulfilled_at is not null or cancelled_at is not null))

@@ -6,5 +6,5 @@ select
     tax,
     shipping,
     total_amount
-from {{ ref('fct_orders') }}
+from {{ tested_rows(ref('fct_orders')) }} as orders
 where total_amount <> subtotal + tax + shipping

@@ -119,9 +119,14 @@ def _report_transform(result: TransformResult) -> None:
 
 @main.command()
 @click.option("--full-refresh", is_flag=True, help="Rebuild the incremental models from the whole raw table.")
-def transform(full_refresh: bool) -> None:
+@click.option(
+    "--full-tests",
+    is_flag=True,
+    help="Test every row of every table (the daily run), not only the rows this build touched (the hourly run).",
+)
+def transform(full_refresh: bool, full_tests: bool) -> None:
     """Build the dbt models into analytics_candidate, audit them, and publish them to analytics if they pass."""
-    _report_transform(build_audit_publish(Settings.from_env(), full_refresh=full_refresh))
+    _report_transform(build_audit_publish(Settings.from_env(), full_refresh=full_refresh, full_tests=full_tests))
 
 
 @main.command()

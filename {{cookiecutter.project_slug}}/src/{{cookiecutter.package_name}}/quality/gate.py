@@ -36,13 +36,17 @@ class TransformResult:
     published_tables: dict[str, int]  # published table name -> row count, as the dashboard now sees them
 
 
-def transform(settings: Settings, full_refresh: bool = False) -> TransformResult:
+def transform(settings: Settings, full_refresh: bool = False, full_tests: bool = False) -> TransformResult:
     """dbt build into the candidate schema -> audit (dbt tests{% if cookiecutter.include_quality %} + suites{% endif %}) -> publish.
+
+    The dbt tests read the rows this build touched (an hourly run); `full_tests`
+    makes them read whole tables (the daily run). A failure in what was tested
+    blocks publishing either way.
 
     Returns normally when the audit fails (published=False); raises PipelineError
     for anything else (a dbt compile error, a missing warehouse, ...).
     """
-    failed_tests = build_models(settings, full_refresh=full_refresh)
+    failed_tests = build_models(settings, full_refresh=full_refresh, full_tests=full_tests)
     gate = GateResult(passed=not failed_tests, failures=failed_tests)
 {%- if cookiecutter.include_quality %}
     if gate.passed:

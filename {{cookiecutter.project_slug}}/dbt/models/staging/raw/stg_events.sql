@@ -3,7 +3,8 @@
         materialized='incremental',
         unique_key='event_id',
         incremental_strategy='merge',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook="{{ record_tested_rows_watermark() }}"
     )
 }}
 

@@ -1,0 +1,70 @@
+"""What the hourly and the daily runs test (dbt/macros/tests/tested_rows.sql).
+
+An hourly build tests the rows it touched: the events loaded since the last build,
+and the orders, sessions and customers they belong to. The daily run
+(`make transform FULL_TESTS=1`) tests every row. Both go through the real gate:
+dbt build on DuckDB, the audit, and publishing only when it passed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import duckdb
+
+from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
+from {{ cookiecutter.package_name }}.quality.gate import transform
+from {{ cookiecutter.package_name }}.warehouse.load import load_lake
+from {{ cookiecutter.package_name }}.warehouse.publish import published_tables
+
+from conftest import TEST_END
+
+DEVICE_TEST = "accepted_values_stg_events_device__mobile__desktop__tablet"
+EVENT_TYPE_TEST = "accepted_values_stg_events_event_type_"
+
+
+def deliver_next_hour(settings, hour: int = 0) -> None:
+    """One more hour of events after the built two weeks, into the lake and raw.raw_events."""
+    start = TEST_END + timedelta(hours=hour)
+    generate_to_lake(settings, start, start + timedelta(hours=1))
+    load_lake(settings)
+
+
+def execute(settings, sql: str) -> None:
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(sql)
+
+
+def test_a_bad_row_in_the_new_hour_fails_the_hourly_gate(warehouse_copy):
+    deliver_next_hour(warehouse_copy)
+    published_before = published_tables(warehouse_copy)
+    # One event of the new hour gets a type the pipeline does not know.
+    execute(
+        warehouse_copy,
+        "update raw.raw_events set event = json_merge_patch(event, json_object('event_type', 'order_teleported')) "
+        "where rowid = (select max(rowid) from raw.raw_events)",
+    )
+
+    hourly = transform(warehouse_copy)
+
+    assert not hourly.published
+    assert [failure for failure in hourly.gate.failures if EVENT_TYPE_TEST in failure], hourly.gate.failures
+    assert published_tables(warehouse_copy) == published_before
+
+
+def test_a_bad_row_in_old_history_is_caught_by_the_daily_run_not_the_hourly_one(warehouse_copy):
+    """The trade: an hourly run does not read old rows, so a row that went bad there waits for the daily run."""
+    # An event staged on the first day is edited in place: old history, untouched by new loads.
+    execute(
+        warehouse_copy,
+        "update staging.stg_events set device = 'toaster' "
+        "where event_id = (select event_id from staging.stg_events order by event_timestamp limit 1)",
+    )
+    deliver_next_hour(warehouse_copy)
+
+    hourly = transform(warehouse_copy)
+    assert hourly.published and hourly.gate.passed, hourly.gate.failures
+
+    daily = transform(warehouse_copy, full_tests=True)
+    assert not daily.published
+    assert daily.gate.failures == (f"dbt test {DEVICE_TEST}: 1 failing row(s)",)
