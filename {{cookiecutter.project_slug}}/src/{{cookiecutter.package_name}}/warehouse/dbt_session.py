@@ -175,18 +175,23 @@ def _serve(ready: Path) -> None:
                 send({"success": False})
 
     class Server(socketserver.ForkingMixIn, socketserver.TCPServer):
-        timeout = IDLE_SECONDS
+        last_command = time.monotonic()
 
-        def handle_timeout(self) -> None:
-            raise SystemExit("dbt session: no command for an hour, stopping")
+        def process_request(self, request, client_address) -> None:
+            self.last_command = time.monotonic()
+            super().process_request(request, client_address)
+
+        def service_actions(self) -> None:
+            super().service_actions()  # reaps the forks whose command has finished
+            if not self.active_children and time.monotonic() - self.last_command > IDLE_SECONDS:
+                raise SystemExit("dbt session: no command for an hour, stopping")
 
     with Server(("127.0.0.1", 0), Command) as server:
         written = ready.with_suffix(".tmp")
         written.write_text(json.dumps({"port": server.server_address[1]}), encoding="utf-8")
         written.replace(ready)  # whole when it appears
         print(f"dbt session ready on port {server.server_address[1]}", flush=True)
-        while True:
-            server.handle_request()
+        server.serve_forever(poll_interval=0.5)
 
 
 def _release_warehouse() -> None:
