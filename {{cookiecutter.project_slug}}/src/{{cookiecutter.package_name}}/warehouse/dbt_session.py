@@ -1,4 +1,4 @@
-"""One dbt process for a whole Airflow run: dbt imported and the project parsed once, each command a fork.
+"""One dbt process for a whole orchestrated run: dbt imported and the project parsed once, each command a fork.
 
 A `dbt build` typed at a terminal pays dbt's start-up before it builds anything:
 Python imports dbt and its adapter, then dbt reads the project (seconds each).
@@ -68,7 +68,7 @@ def start_session(settings: Settings) -> Session:
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", __name__, str(ready)],
-            # No colour codes: the output lands in Airflow's task logs.
+            # No colour codes: the output lands in an orchestrator's task logs.
             env={**dbt_environment(settings), "DBT_SESSION_TOKEN": token, "DBT_USE_COLORS": "false"},
             cwd=settings.dbt_dir,
             stdin=subprocess.DEVNULL,

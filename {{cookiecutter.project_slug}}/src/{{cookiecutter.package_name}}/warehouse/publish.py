@@ -24,7 +24,7 @@ PUBLISHED_SCHEMA = "analytics"
 def publish(settings: Settings, session: Session | None = None) -> dict[str, int]:
     """Replace the published analytics tables with their candidates; returns what the dashboard now sees.
 
-    In a running dbt session when given one (an Airflow run's), else as a learner types it.
+    In a running dbt session when given one (a scheduled run's), else as a learner types it.
     """
     if session is None:
         run_dbt(settings, "run-operation", "publish_analytics")
