@@ -23,6 +23,7 @@ INCLUDE_NOTEBOOKS = {{ "True" if cookiecutter.include_notebooks else "False" }}
 INCLUDE_AIRFLOW = {{ "True" if cookiecutter.include_airflow else "False" }}
 INCLUDE_DASHBOARD = {{ "True" if cookiecutter.include_dashboard else "False" }}
 INCLUDE_QUALITY = {{ "True" if cookiecutter.include_quality else "False" }}
+EDITION = {{ cookiecutter.edition | tojson }}
 # The parts a notebook can require (notebooks/course.toml: requires).
 INCLUDED_PARTS = {
     "aws": INCLUDE_AWS,
@@ -126,6 +127,14 @@ def remove_quality() -> None:
     remove(f"{PACKAGE_DIR}/quality/expectations", *tests)
 
 
+def make_student_edition() -> None:
+    """Strip the assignments' solutions and drop hidden checks and the course salt (see scripts/course_editions.py)."""
+    sys.path.insert(0, str(TEMPLATE_DIR / "scripts"))
+    from course_editions import make_student_edition as strip_to_student_edition
+
+    strip_to_student_edition(PROJECT_DIR)
+
+
 def relock() -> None:
     """The shipped uv.lock matches the default answers; re-resolve it when dependencies were pruned."""
     uv = shutil.which("uv")
@@ -166,6 +175,8 @@ def print_next_steps() -> None:
 
 
 def main() -> int:
+    if EDITION == "student":
+        make_student_edition()
     if not INCLUDE_AWS:
         remove_aws()
     if INCLUDE_NOTEBOOKS:

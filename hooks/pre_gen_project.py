@@ -23,7 +23,10 @@ ANSWERS = {
     "snowflake_warehouse": {{ cookiecutter.snowflake_warehouse | tojson }},
     "snowflake_role": {{ cookiecutter.snowflake_role | tojson }},
     "seed": {{ cookiecutter.seed | string | tojson }},
+    "student_id": {{ cookiecutter.student_id | tojson }},
+    "course_salt": {{ cookiecutter.course_salt | tojson }},
 }
+EDITION = {{ cookiecutter.edition | tojson }}
 
 # Top-level modules the generated project imports: a package of the same name would shadow them.
 DEPENDENCY_MODULES = {"dbt", "duckdb", "click", "jsonschema", "pytest", "sqlfluff", "agate", "snowflake"}
@@ -117,6 +120,18 @@ def check_seed(value: str) -> str | None:
     return None
 
 
+def check_student_id(value: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z0-9._@+-]{0,64}", value.strip()):
+        return "use at most 64 letters, digits and . _ @ + - (as on the course roster)"
+    return None
+
+
+def check_course_salt(value: str) -> str | None:
+    if EDITION == "instructor" and len(value.strip()) < 16:
+        return "the instructor edition needs a private course salt of at least 16 characters (every seed derives from it)"
+    return None
+
+
 def check_project_name(value: str) -> str | None:
     if not value.strip():
         return "the project name cannot be empty"
@@ -134,6 +149,8 @@ CHECKS = {
     "snowflake_warehouse": check_snowflake_identifier,
     "snowflake_role": check_snowflake_identifier,
     "seed": check_seed,
+    "student_id": check_student_id,
+    "course_salt": check_course_salt,
 }
 
 

@@ -162,3 +162,48 @@ def edit(path: Path, old: str, new: str) -> None:
     if text.count(old) != 1:
         raise ValueError(f"{path.name} has {text.count(old)} occurrences of {old!r}, expected one")
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+# --- Helpers of notebooks 08-12 ---
+
+
+@contextlib.contextmanager
+def quiet(tail: int = 0):
+    """Keep what the project prints (dbt's log, line by line) out of the notebook; yields the text so far.
+
+    dbt prints a line per model and test: hundreds for a build. With `tail`, the last
+    lines are shown when the block ends (where dbt prints its summary).
+    """
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            yield buffer
+    finally:
+        if tail:
+            print("\n".join(buffer.getvalue().rstrip().splitlines()[-tail:]))
+
+
+def published_fingerprint(warehouse: Path | None = None):
+    """Each published analytics table with its row count and a hash of all its rows (read-only).
+
+    Two fingerprints are equal only when every table holds the same rows: the way to
+    see that a failed audit published nothing.
+    """
+    schema = module("warehouse.publish").PUBLISHED_SCHEMA
+    tables = query(
+        "select table_name from information_schema.tables "
+        "where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
+        warehouse,
+        [schema],
+    )["table_name"]
+    rows = [
+        query(
+            f'select \'{name}\' as "table", count(*) as "rows", coalesce(sum(hash(t)), 0) as checksum '
+            f'from {schema}."{name}" as t',
+            warehouse,
+        )
+        for name in tables
+    ]
+    import pandas as pd
+
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["table", "rows", "checksum"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -15,6 +16,10 @@ from cookiecutter.main import cookiecutter
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 CONTEXT = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
 TOGGLES = [name for name in CONTEXT if name.startswith("include_")]
+
+# The template's edition tools (strip solutions, release), a script rather than a package.
+sys.path.insert(0, str(TEMPLATE_DIR / "scripts"))
+course_editions = importlib.import_module("course_editions")
 
 
 def uv_executable() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 import json
 import re
 import subprocess
@@ -13,11 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CONTEXT, TEMPLATE_DIR, TOGGLES, bake, text_files
+from conftest import CONTEXT, TEMPLATE_DIR, TOGGLES, bake, course_editions, text_files
 
-# The defaults, each toggle off alone, and all toggles off.
-COMBINATIONS = [{}] + [{toggle: False} for toggle in TOGGLES] + [{toggle: False for toggle in TOGGLES}]
-COMBINATION_IDS = ["defaults"] + [f"no-{t.removeprefix('include_')}" for t in TOGGLES] + ["all-off"]
+# The defaults, each toggle off alone, all toggles off, and the instructor edition of the assignments.
+INSTRUCTOR = {"edition": "instructor", "course_salt": "a-course-salt-for-tests"}
+COMBINATIONS = [{}] + [{toggle: False} for toggle in TOGGLES] + [{toggle: False for toggle in TOGGLES}, INSTRUCTOR]
+COMBINATION_IDS = ["defaults"] + [f"no-{t.removeprefix('include_')}" for t in TOGGLES] + ["all-off", "instructor"]
 
 # Any cookiecutter variable, anywhere; and any Jinja block outside dbt/, whose files keep their own.
 COOKIECUTTER_VARIABLE = re.compile(r"cookiecutter\.\w+")
@@ -40,7 +40,9 @@ def test_no_template_syntax_survives(baked):
 
 
 def test_dbt_templating_arrives_intact(baked):
-    _, project = baked
+    """dbt's files arrive unrendered; in the student edition, with the assignments' solutions stripped."""
+    answers, project = baked
+    student = answers.get("edition", "student") == "student"
     for folder in ("dbt/models", "dbt/macros", "dbt/tests", "dbt/snapshots"):
         source = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / folder
         copied = sorted(path.relative_to(source) for path in source.rglob("*") if path.is_file())
@@ -49,7 +51,11 @@ def test_dbt_templating_arrives_intact(baked):
             sorted(path.relative_to(project / folder) for path in (project / folder).rglob("*") if path.is_file())
             == copied
         )
-        assert all(filecmp.cmp(source / name, project / folder / name, shallow=False) for name in copied), folder
+        for name in copied:
+            expected = (source / name).read_text()
+            if student:
+                expected = course_editions.strip_solutions(expected)
+            assert (project / folder / name).read_text() == expected, name
     stg_events = (project / "dbt/models/staging/raw/stg_events.sql").read_text()
     assert "{{\n    config(" in stg_events and "{{ source('raw', 'raw_events') }}" in stg_events
     assert "{% macro copy_into_raw_events() %}" in (project / "dbt/macros/load/copy_into_raw_events.sql").read_text()
@@ -118,6 +124,10 @@ def test_toggles_add_or_prune_their_part_without_dangling_references(baked):
         course_map = (project / "notebooks" / "README.md").read_text()
         for entry in course:
             assert entry["title"] in course_map
+        # The README's map names a course notebook beside its stage only when the bake has it.
+        listed = {entry["file"] for entry in course}
+        for named in set(re.findall(r"`(\d\d_[a-z_]+)`", shared_files["README.md"])) & listed:
+            assert f"{named}.ipynb" in expected, named
         for name in expected:
             notebook = json.loads((project / "notebooks" / name).read_text())
             code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
@@ -197,27 +207,30 @@ def _snapshot(project: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "option, value",
+    "option, value, context",
     [
-        ("project_name", "Shop Insights"),
-        ("project_slug", "shop-insights"),
-        ("package_name", "shop_insights"),
-        ("author_name", "Ada Lovelace"),
-        ("description", "Another description."),
-        ("aws_region", "eu-west-2"),
-        ("s3_bucket_name", "another-bucket"),
-        ("snowflake_account", "otherorg-otheraccount"),
-        ("snowflake_database", "OTHER_DB"),
-        ("snowflake_warehouse", "OTHER_WH"),
-        ("snowflake_role", "OTHER_ROLE"),
-        ("seed", "7"),
-        *[(toggle, False) for toggle in TOGGLES],
+        ("project_name", "Shop Insights", {}),
+        ("project_slug", "shop-insights", {}),
+        ("package_name", "shop_insights", {}),
+        ("author_name", "Ada Lovelace", {}),
+        ("description", "Another description.", {}),
+        ("aws_region", "eu-west-2", {}),
+        ("s3_bucket_name", "another-bucket", {}),
+        ("snowflake_account", "otherorg-otheraccount", {}),
+        ("snowflake_database", "OTHER_DB", {}),
+        ("snowflake_warehouse", "OTHER_WH", {}),
+        ("snowflake_role", "OTHER_ROLE", {}),
+        ("seed", "7", {}),
+        ("edition", "instructor", {"course_salt": INSTRUCTOR["course_salt"]}),  # the salt alone changes nothing
+        ("student_id", "s123", {}),
+        ("course_salt", "another-course-salt", INSTRUCTOR),  # only the instructor edition holds it
+        *[(toggle, False, {}) for toggle in TOGGLES],
     ],
 )
-def test_every_option_changes_the_generated_project(option, value, tmp_path):
+def test_every_option_changes_the_generated_project(option, value, context, tmp_path):
     assert option in CONTEXT
-    default = _snapshot(bake(tmp_path / "default"))
-    changed = _snapshot(bake(tmp_path / "changed", **{option: value}))
+    default = _snapshot(bake(tmp_path / "default", **context))
+    changed = _snapshot(bake(tmp_path / "changed", **{**context, option: value}))
     assert changed != default
 
 

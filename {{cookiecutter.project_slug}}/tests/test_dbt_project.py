@@ -49,7 +49,12 @@ def test_dbt_docs_generate_documents_every_model(built_warehouse):
     target = built_warehouse.dbt_dir / "target"
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())
-    documented = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    # The course assignments' models (assignments/README.md) are checked by `make check`, not here.
+    documented = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and not node["path"].startswith("assignments/")
+    }
     catalogued = {node["metadata"]["name"]: node for node in catalog["nodes"].values()}
     assert documented == MODELS
     assert set(catalogued) >= MODELS

@@ -232,5 +232,11 @@ def test_publishing_swaps_each_candidate_into_the_published_schema(snowflake_bui
             f"alter table {published}.{table} swap with {published}_candidate.{table}",
             f"grant select on table {published}.{table} to role reporter",
         ]
+    # Last, once every table is published: the watermark of the hourly tests (dbt/macros/tests/tested_rows.sql).
+    staging = f"{DATABASE.lower()}.staging"
+    expected.append(
+        f"create or replace table {staging}.stg_events_tested_rows_watermark as select "
+        f"coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) as loaded_after from {staging}.stg_events"
+    )
     assert [statement.rstrip(";").lower().replace('"', "") for statement in statements] == expected
     sqlfluff.parse("\n".join(statements) + "\n", dialect="snowflake")

@@ -1,7 +1,7 @@
 """What the hourly and the daily runs test (dbt/macros/tests/tested_rows.sql).
 
-An hourly build tests the rows it touched: the events loaded since the last build,
-and the orders, sessions and customers they belong to. The daily run
+An hourly build tests the rows loaded since the last publish, and the orders,
+sessions and customers they belong to. The daily run
 (`make transform FULL_TESTS=1`) tests every row. Both go through the real gate:
 dbt build on DuckDB, the audit, and publishing only when it passed.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import duckdb
+import pytest
 
 from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.quality.gate import transform
@@ -50,8 +51,15 @@ def test_a_bad_row_in_the_new_hour_fails_the_hourly_gate(warehouse_copy):
     assert not hourly.published
     assert [failure for failure in hourly.gate.failures if EVENT_TYPE_TEST in failure], hourly.gate.failures
     assert published_tables(warehouse_copy) == published_before
+    # Nothing was published, so the watermark stayed: the next hour's run tests the bad row again.
+    deliver_next_hour(warehouse_copy, hour=1)
+    next_hour = transform(warehouse_copy)
+    assert not next_hour.published
+    assert [failure for failure in next_hour.gate.failures if EVENT_TYPE_TEST in failure], next_hour.gate.failures
+    assert published_tables(warehouse_copy) == published_before
 
 
+@pytest.mark.full  # two builds and a re-parse for the daily run's var: about a minute of CPU
 def test_a_bad_row_in_old_history_is_caught_by_the_daily_run_not_the_hourly_one(warehouse_copy):
     """The trade: an hourly run does not read old rows, so a row that went bad there waits for the daily run."""
     # An event staged on the first day is edited in place: old history, untouched by new loads.

@@ -5,7 +5,7 @@
     (analytics_candidate); dashboards read the published schema (the var
     analytics_published_schema, `analytics`). Once the audit has passed (see
     publish.py in the project's package), this macro replaces every published table
-    with its candidate:
+    with its candidate, then moves the hourly tests' watermark (macros/tests/tested_rows.sql):
       - DuckDB: all tables in ONE transaction, so a reader sees the old tables or
         the new ones, never a mix;
       - Snowflake: ALTER TABLE ... SWAP WITH, a metadata operation per table (no
@@ -61,6 +61,7 @@
         ) -%}
         {%- do tables.append(table) -%}
     {%- endfor -%}
+    {%- do statements.append(tested_rows_watermark_statement()) -%}
     {%- do statements.append('commit') -%}
     {#- dbt holds its own transaction on the connection: close it, so this one is ours alone. -#}
     {%- if not dry_run -%}
@@ -86,5 +87,6 @@
         {%- endfor -%}
         {%- do tables.append(table) -%}
     {%- endfor -%}
+    {%- do statements.append(tested_rows_watermark_statement()) -%}
     {%- do run_publish_statements(statements, tables, dry_run) -%}
 {% endmacro %}

@@ -54,6 +54,7 @@ from ..ingest.lake import DELIVERY_STREAM, LocalLakeSink, list_lake_files
 from ..settings import Settings
 from ..warehouse.dbt_runner import build_models, run_dbt, run_results_path
 from ..warehouse.load import load_lake
+from ..warehouse.publish import publish
 from .measure import (
     BENCH_DIR,
     BENCH_FORMAT,
@@ -305,6 +306,8 @@ def run_warehouse_bench(
         run_results = run_results_path(run)
         build = timed(lambda: build_models(run))
         build_split = build_time(build.seconds, run_results)
+        # Published, as the pipeline does after a build that passed: the hour's tests read what came since.
+        publish(run)
         _link_tree(lake.new_hour, run.lake_dir)
         load_hour = timed(lambda: load_lake(run))
         incremental = timed(lambda: build_models(run))
@@ -361,6 +364,7 @@ def run_warehouse_bench(
         "load_average_1min_at_end": os.getloadavg()[0],
         "incremental_share_of_full_build": incremental.seconds / build.seconds,
         "incremental_share_of_full_build_cpu": incremental.cpu_seconds / build.cpu_seconds,
+        "dbt_nothing_to_do_cpu_seconds": nothing_to_do.cpu_seconds,
         "hour_over_nothing_to_do": hour_over_floor,
         "smaller_run_lake_events": smaller["lake_events"] if smaller else None,
         "hour_over_smaller_run_hour": hour_growth,
@@ -413,11 +417,13 @@ def run_warehouse_bench(
         ("the hour, where the time went", incremental_split.describe()),
         (
             "ratio hour / nothing to do",
-            f"{hour_over_floor:.1f}x  (target <= {TARGET_HOUR_OVER_FLOOR:.0f}x: {verdict(figures['hour_target_met'])})",
+            f"{hour_over_floor:.1f}x, by CPU time {incremental.cpu_seconds / nothing_to_do.cpu_seconds:.1f}x  "
+            f"(target <= {TARGET_HOUR_OVER_FLOOR:.0f}x: {verdict(figures['hour_target_met'])})",
         ),
         (
             "ratio hour / hour of a smaller lake",
-            f"{hour_growth:.2f}x the hour at {smaller['lake_events']:,} events ({smaller['path']})  "
+            f"{hour_growth:.2f}x the hour at {smaller['lake_events']:,} events ({smaller['path']}), by CPU time "
+            f"{incremental.cpu_seconds / smaller['dbt_incremental_cpu_seconds']:.2f}x  "
             f"(target <= {TARGET_HOUR_GROWTH}x: {verdict(figures['hour_growth_target_met'])})"
             if smaller
             else "no run on a lake at least 5 times smaller in the bench folder yet (make bench EVENTS=1M first)",

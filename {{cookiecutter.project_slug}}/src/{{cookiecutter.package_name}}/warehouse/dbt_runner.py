@@ -89,8 +89,9 @@ def build_models(settings: Settings, full_refresh: bool = False, full_tests: boo
     no dashboard reads: publishing them is a separate step (see publish.py and quality/gate.py).
     Incremental models (stg_events, dim_customers) process only what is new;
     `full_refresh` rebuilds them from the whole raw table. The data tests read
-    the rows this build touched (dbt/macros/tests/tested_rows.sql); `full_tests`
-    makes them read every row, as the daily run does. On the local target,
+    the rows loaded since the last publish (dbt/macros/tests/tested_rows.sql);
+    `full_tests` (and `full_refresh`) makes them read every row, as the daily run
+    does. On the local target,
     raw events the incremental runs skipped (delivered later than the lookback)
     are then named on one line.
 
@@ -115,11 +116,12 @@ def build_models(settings: Settings, full_refresh: bool = False, full_tests: boo
 def build_options(full_refresh: bool = False, full_tests: bool = False) -> list[str]:
     """dbt's options for a build: `--full-refresh`, and the var that makes every test read whole tables.
 
-    A var given on the command line makes dbt parse the project again (seconds): the
-    daily run pays it, the hourly one does not.
+    A full refresh rebuilds every row, so it tests every row too. A var given on the
+    command line makes dbt parse the project again (seconds): the daily run pays it,
+    the hourly one does not.
     """
     options = ["--full-refresh"] if full_refresh else []
-    return options + (["--vars", "{test_whole_tables: true}"] if full_tests else [])
+    return options + (["--vars", "{test_whole_tables: true}"] if full_tests or full_refresh else [])
 
 
 def failed_tests(run_results: Path) -> tuple[str, ...]:

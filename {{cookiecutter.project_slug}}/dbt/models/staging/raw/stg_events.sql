@@ -3,8 +3,7 @@
         materialized='incremental',
         unique_key='event_id',
         incremental_strategy='merge',
-        on_schema_change='fail',
-        pre_hook="{{ record_tested_rows_watermark() }}"
+        on_schema_change='fail'
     )
 }}
 
