@@ -463,7 +463,7 @@ def test_the_daily_run_tests_whole_tables_and_publishes_only_when_they_pass(dag_
     import duckdb
 
     daily = dags_to_run["audit_whole_tables_daily"]
-    assert daily.timetable.summary == "30 3 * * *"
+    assert daily.timetable.expression == "30 3 * * *"
     settings = dag_runs["settings"]
     monkeypatch.setenv("PROJECT_DIR", str(PROJECT_DIR))
     monkeypatch.setenv("LAKE_DIR", str(settings.lake_dir))
