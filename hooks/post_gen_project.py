@@ -146,6 +146,23 @@ def relock() -> None:
         print(f"Note: `uv lock` failed ({result.stderr.strip()}); `make install` will retry it.")
 
 
+def init_git() -> None:
+    """Make the project a git repository with its files staged, so `pre-commit run --all-files` checks them
+    at once. Left alone without git, or inside a repository already (a project baked into a monorepo)."""
+    git = shutil.which("git")
+    if git is None:
+        print("Note: git is not on PATH; run `git init` in the project before `pre-commit run`.")
+        return
+    inside = subprocess.run([git, "rev-parse", "--is-inside-work-tree"], cwd=PROJECT_DIR, capture_output=True)
+    if inside.returncode == 0:
+        return
+    for command in (["init", "--quiet"], ["add", "--all"]):
+        result = subprocess.run([git, *command], cwd=PROJECT_DIR, capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"Note: `git {' '.join(command)}` failed ({result.stderr.strip()}); the project is not a repository.")
+            return
+
+
 def print_next_steps() -> None:
     print(
         f"\nCreated {PROJECT_DIR}\n\n"
@@ -174,6 +191,7 @@ def main() -> int:
         remove_quality()
     if not (INCLUDE_AWS and INCLUDE_NOTEBOOKS and INCLUDE_AIRFLOW and INCLUDE_DASHBOARD and INCLUDE_QUALITY):
         relock()
+    init_git()
     print_next_steps()
     return 0
 

@@ -87,9 +87,9 @@ def pre_commit(repo, tmp_path, *args):
 
 
 def test_pre_commit_passes_offline_on_a_fresh_bake(default_project, tmp_path):
+    """As a learner runs it after baking: the bake is a repository already (post_gen_project)."""
     repo = git_copy(default_project, tmp_path)
-    run(["git", "init", "-q"], cwd=repo)
-    run(["git", "add", "-A"], cwd=repo)
+    assert (repo / ".git").is_dir()
     result = pre_commit(repo, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "sqlfluff (dbt models)" in result.stdout and "Passed" in result.stdout

@@ -1,6 +1,9 @@
-"""pre_gen_project: each invalid answer stops the bake with one clear line and writes nothing."""
+"""pre_gen_project: each invalid answer stops the bake with one clear line and writes nothing.
+post_gen_project: a bake is a git repository, unless it lands inside one."""
 
 from __future__ import annotations
+
+import subprocess
 
 import pytest
 
@@ -74,3 +77,22 @@ def test_valid_edge_answers_bake(answers, tmp_path):
     result = bake_cli(tmp_path, *answers)
     assert result.returncode == 0, result.stderr
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_bake_is_a_git_repository_with_its_files_staged(tmp_path):
+    """pre-commit checks the files git knows: a fresh bake is a repository, its files staged, nothing committed."""
+    result = bake_cli(tmp_path)
+    assert result.returncode == 0, result.stderr
+    (project,) = tmp_path.iterdir()
+    staged = subprocess.run(["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True).stdout
+    assert ".pre-commit-config.yaml" in staged.splitlines() and "Makefile" in staged.splitlines()
+    commits = subprocess.run(["git", "rev-parse", "--verify", "HEAD"], cwd=project, capture_output=True)
+    assert commits.returncode != 0  # the first commit is the learner's
+
+
+def test_a_bake_inside_a_repository_adds_no_repository_of_its_own(tmp_path):
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    result = bake_cli(tmp_path)
+    assert result.returncode == 0, result.stderr
+    (project,) = [path for path in tmp_path.iterdir() if path.name != ".git"]
+    assert not (project / ".git").exists()

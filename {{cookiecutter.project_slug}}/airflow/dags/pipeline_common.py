@@ -39,6 +39,16 @@ ANALYTICS = Asset("analytics")
 
 START_DATE = datetime(2025, 10, 1, tzinfo=UTC)
 
+
+def run_hour(hour: str | None, data_interval_start: datetime) -> datetime:
+    """The hour a run ingests: its `hour` parameter (UTC when it names no zone), else its data interval's start."""
+    if not hour:
+        return data_interval_start
+    moment = datetime.fromisoformat(hour)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 DEFAULT_ARGS = {
     "owner": {{ cookiecutter.author_name | python_string }},
     "retries": 2,

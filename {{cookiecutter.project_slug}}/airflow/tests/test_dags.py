@@ -25,10 +25,12 @@ import yaml
 
 from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.ingest.delivery import DeliveryPolicy, deliveries_in_window
-from {{ cookiecutter.package_name }}.ingest.lake import list_lake_files
+from {{ cookiecutter.package_name }}.ingest.lake import list_lake_files, partition_path
+from {{ cookiecutter.package_name }}.quality.faults import FaultPlan, inject_faults
 from {{ cookiecutter.package_name }}.settings import DEFAULT_SEED, Settings
 from {{ cookiecutter.package_name }}.warehouse.dbt_graph import load_manifest, parents_by_name, plan_builds
 from {{ cookiecutter.package_name }}.warehouse.kpis import read_kpis
+from {{ cookiecutter.package_name }}.warehouse.publish import published_tables
 
 AIRFLOW_DIR = Path(__file__).resolve().parents[1]
 PROJECT_DIR = AIRFLOW_DIR.parent
@@ -98,6 +100,9 @@ def dags_to_run(airflow_home):
     for dag in dags.values():
         for task in dag.tasks:
             task.retries = 0
+    # A sensor that looks at the wrong hour fails within a minute instead of waiting two hours.
+    sensor = dags["ingest_raw_events"].get_task("wait_for_hour_files")
+    sensor.poke_interval, sensor.timeout = 5, 60
     return dags
 
 
@@ -111,7 +116,8 @@ def test_every_dag_and_task_follows_the_policy(dag_bag):
         assert dag.doc_md and dag.doc_md.strip(), dag.dag_id
         assert dag.tags, dag.dag_id
         assert dag.dagrun_timeout, dag.dag_id
-        assert dag.max_active_runs == 1, dag.dag_id
+        # Ingestion lets a re-run of a past hour start beside the current hour's waiting run.
+        assert dag.max_active_runs == (4 if dag.dag_id == "ingest_raw_events" else 1), dag.dag_id
         for task in dag.tasks:
             where = f"{dag.dag_id}.{task.task_id}"
             assert task.owner not in ("", "airflow"), where
@@ -142,8 +148,13 @@ def test_the_transformation_runs_on_the_raw_asset_and_chains_its_generations(dag
         # Runs after a skipped (empty) generation, never after a failed one.
         assert transform.get_task(f"build_generation_{number}").trigger_rule == "none_failed"
     assert "build_generation_8" in transform.get_task("run_quality_checks").upstream_task_ids
+    # The run's dbt session: started by a setup task, ended by a teardown that runs whatever happened.
+    assert transform.get_task("plan_builds").is_setup
+    stop = transform.get_task("stop_dbt_session")
+    assert stop.is_teardown and "publish" in stop.upstream_task_ids
     # Write-audit-publish: only publish updates the analytics asset, and only after the audit.
-    assert transform.get_task("publish").upstream_task_ids == {"run_quality_checks"}
+    # (plan_builds hands publish the run's dbt session.)
+    assert transform.get_task("publish").upstream_task_ids == {"run_quality_checks", "plan_builds"}
     assert transform.get_task("publish").trigger_rule == "all_success"
     assert [task.task_id for task in transform.tasks if task.outlets] == ["publish"]
 
@@ -301,13 +312,7 @@ def dag_runs(dags_to_run, tmp_path_factory: pytest.TempPathFactory):
     cli_data = tmp_path_factory.mktemp("cli-run")
     cli_pipeline = start_cli_pipeline(cli_data, settings.seed)
     generate_to_lake(settings, DAY_START, DAY_END)
-    environment = {
-        "PROJECT_DIR": str(PROJECT_DIR),
-        "LAKE_DIR": str(settings.lake_dir),
-        "WAREHOUSE_PATH": str(settings.warehouse_path),
-        "EVENT_SEED": str(settings.seed),
-        "AIRFLOW_CONN_LAKE_FS": json.dumps({"conn_type": "fs", "extra": {"path": str(settings.lake_dir)}}),
-    }
+    environment = run_environment(settings)
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     try:
@@ -401,15 +406,64 @@ def test_the_dags_give_the_same_kpis_as_the_cli_pipeline(dag_runs):
     assert from_dags == read_kpis(cli_data / "warehouse.duckdb")
 
 
+def run_environment(settings: Settings) -> dict[str, str]:
+    return {
+        "PROJECT_DIR": str(PROJECT_DIR),
+        "LAKE_DIR": str(settings.lake_dir),
+        "WAREHOUSE_PATH": str(settings.warehouse_path),
+        "EVENT_SEED": str(settings.seed),
+        "AIRFLOW_CONN_LAKE_FS": json.dumps({"conn_type": "fs", "extra": {"path": str(settings.lake_dir)}}),
+    }
+
+
+def task_states(run) -> dict[str, list[str]]:
+    """Each task of a DAG run and the states of its instances (one per mapped instance)."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    states: dict[str, list[str]] = {}
+    with create_session() as session:
+        for ti in session.query(TaskInstance).filter(TaskInstance.run_id == run.run_id):
+            states.setdefault(ti.task_id, []).append(_state(ti.state))
+    return states
+
+
+def asset_events_of(run) -> set[str]:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return {
+            event.asset.name
+            for event in session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            if event.source_run_id == run.run_id
+        }
+
+
+def test_a_run_for_a_given_hour_ingests_it_and_an_unchanged_lake_updates_no_asset(dag_runs, dags_to_run, monkeypatch):
+    """The run parameter `hour` names the hour to ingest: a run whose own interval (a day later) has no
+    files senses the day's last hour instead. Its files were loaded by the first run, so the load reads
+    nothing new: it ends skipped, and the raw asset is not updated (no transformation starts)."""
+    for name, value in run_environment(dag_runs["settings"]).items():
+        monkeypatch.setenv(name, value)
+    last_hour = DAY_END - timedelta(hours=1)
+    assert list((dag_runs["settings"].lake_dir / partition_path(last_hour)).glob("*.json.gz"))
+    run = dags_to_run["ingest_raw_events"].test(
+        logical_date=DAY_END + timedelta(days=1), run_conf={"hour": f"{last_hour:%Y-%m-%dT%H:%M}"}
+    )
+    assert task_states(run) == {"wait_for_hour_files": ["success"], "load_raw_events": ["skipped"]}
+    assert asset_events_of(run) == set()
+
+
 def test_the_daily_run_tests_whole_tables_and_publishes_only_when_they_pass(dag_runs, dags_to_run, monkeypatch):
     """The hourly runs test the rows they touched; once a day, audit_whole_tables_daily (`make transform
     FULL_TESTS=1`) tests every row. Here, on the warehouse the hourly runs above left: it passes and
     publishes; then an old staged event is edited in place, which no hourly test reads again, and the
-    daily run fails and publishes nothing. Runs last: it changes the warehouse."""
+    daily run fails and publishes nothing. Runs after the hourly runs: it changes the warehouse."""
     import duckdb
 
     daily = dags_to_run["audit_whole_tables_daily"]
-    assert daily.timetable.summary == "30 3 * * *"
+    assert daily.timetable.expression == "30 3 * * *"
     settings = dag_runs["settings"]
     monkeypatch.setenv("PROJECT_DIR", str(PROJECT_DIR))
     monkeypatch.setenv("LAKE_DIR", str(settings.lake_dir))
@@ -424,3 +478,40 @@ def test_the_daily_run_tests_whole_tables_and_publishes_only_when_they_pass(dag_
         )
     assert _state(daily.test().state) == "failed"
     assert read_kpis(settings.warehouse_path) == published
+
+
+def test_a_failing_dbt_test_inside_a_run_stops_it_before_publish(dag_runs, dags_to_run, monkeypatch):
+    """Events of an unknown type arrive in a new hour. Ingestion loads them; in the transformation the
+    build of stg_events runs its accepted_values test, which fails: the generations after it never start,
+    the audit and publish do not run, the analytics asset is not updated, and the published tables are
+    exactly as they were. The teardown still ends the run's dbt session. Runs last: it leaves the bad
+    events in staging."""
+    settings = dag_runs["settings"]
+    for name, value in run_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    published_before = published_tables(settings)
+    kpis_before = read_kpis(settings.warehouse_path)
+    bad_hour = DAY_END + timedelta(hours=2)
+    inject_faults(settings, DAY_START, DAY_END, FaultPlan(unknown_event_type=3), bad_hour + timedelta(minutes=10))
+
+    ingest = dags_to_run["ingest_raw_events"].test(logical_date=bad_hour + timedelta(hours=1))
+    assert task_states(ingest) == {"wait_for_hour_files": ["success"], "load_raw_events": ["success"]}
+    transform = dags_to_run["transform_dbt_models"].test()
+    states = task_states(transform)
+    print("\nfailure inside a run:\n  " + "\n  ".join(f"{task}: {', '.join(s)}" for task, s in sorted(states.items())))
+
+    assert _state(transform.state) == "failed"
+    generation_of_staging = next(
+        number
+        for number, steps in enumerate(plan_builds(load_manifest(settings.dbt_dir)).generations, start=1)
+        if "stg_events" in {step.name for step in steps}
+    )
+    assert "failed" in states[f"build_generation_{generation_of_staging}"]
+    for number in range(generation_of_staging + 1, 9):
+        assert set(states[f"build_generation_{number}"]) == {"upstream_failed"}, number
+    assert states["run_quality_checks"] == ["upstream_failed"]
+    assert states["publish"] == ["upstream_failed"]
+    assert states["stop_dbt_session"] == ["success"]
+    assert asset_events_of(transform) == set()
+    assert published_tables(settings) == published_before
+    assert read_kpis(settings.warehouse_path) == kpis_before

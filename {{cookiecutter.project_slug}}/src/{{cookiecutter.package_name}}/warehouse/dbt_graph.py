@@ -15,19 +15,20 @@ and source, with the nodes each depends on. From it:
 
 An orchestrator runs each step as `dbt build --select <node> <its tests>` (the
 node, then its tests: a failing test fails the step) and starts a generation
-only when every step of the one before has succeeded.
+only when every step of the one before has succeeded. The steps run in a dbt
+session (dbt_session.py): dbt starts and parses the project once per run, not
+once per step.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PipelineError
 from ..settings import Settings
-from .dbt_runner import run_dbt
+from .dbt_session import Session, run_in_session, start_session
 
 BUILT_TYPES = ("model", "snapshot", "seed")
 
@@ -114,30 +115,32 @@ def plan_builds(manifest: dict) -> BuildPlan:
     )
 
 
-def parse_and_plan(settings: Settings) -> BuildPlan:
-    """`dbt parse` (it connects to no warehouse), then the build plan of the manifest it writes."""
-    run_dbt(settings, "parse")
-    return plan_builds(load_manifest(settings.dbt_dir))
+def start_and_plan(settings: Settings) -> tuple[Session, BuildPlan]:
+    """Start a dbt session (it parses the project once), then the build plan of the manifest it wrote."""
+    session = start_session(settings)
+    return session, plan_builds(load_manifest(settings.dbt_dir))
 
 
-def build_step(settings: Settings, step: BuildStep) -> None:
-    """`dbt build` of one node and then its tests; raises PipelineError if either fails.
+def build_step(session: Session, step: BuildStep) -> None:
+    """`dbt build` of one node and then its tests, in the session; raises PipelineError if either fails.
 
-    Each step writes to a target folder of its own, so the steps of a generation
-    can run side by side (on Snowflake); it starts from `parse_and_plan`'s parse.
+    Each step writes to a target folder of its own (dbt/target/steps/<node>/), so the
+    steps of a generation can run side by side (on Snowflake).
     """
-    target = settings.dbt_dir / "target" / "steps" / step.name
-    target.mkdir(parents=True, exist_ok=True)
-    parsed = settings.dbt_dir / "target" / "partial_parse.msgpack"
-    if parsed.is_file():
-        shutil.copyfile(parsed, target / parsed.name)
     # cautious: dbt adds no test of a node not built yet; the step's other tests are listed.
-    run_dbt(
-        settings, "build", "--select", *step.select(), "--indirect-selection", "cautious", "--target-path", str(target)
+    run_in_session(
+        session,
+        "build",
+        "--select",
+        *step.select(),
+        "--indirect-selection",
+        "cautious",
+        "--target-path",
+        f"target/steps/{step.name}",
     )
 
 
-def run_final_tests(settings: Settings, tests: list[str] | tuple[str, ...]) -> None:
+def run_final_tests(session: Session, tests: list[str] | tuple[str, ...]) -> None:
     """`dbt test` of the tests no single step completes, once every node is built."""
     if tests:
-        run_dbt(settings, "test", "--select", *tests)
+        run_in_session(session, "test", "--select", *tests)

@@ -43,18 +43,11 @@ def run_dbt_with_status(settings: Settings, *args: str) -> tuple[int, str]:
         writable_folder(settings.warehouse_path.parent, "WAREHOUSE_PATH")
     dbt = Path(sys.executable).with_name("dbt")
     dbt_dir = str(settings.dbt_dir)
-    env = {
-        **os.environ,
-        # The profile reads these: this run's files and target.
-        "WAREHOUSE_PATH": str(settings.warehouse_path),
-        "LAKE_DIR": str(settings.lake_dir),
-        "DBT_TARGET": settings.dbt_target,
-    }
     command = [str(dbt), *args, "--project-dir", dbt_dir, "--profiles-dir", dbt_dir]
     lines = []
     with subprocess.Popen(
         command,
-        env=env,
+        env=dbt_environment(settings),
         cwd=settings.dbt_dir,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -67,6 +60,18 @@ def run_dbt_with_status(settings: Settings, *args: str) -> tuple[int, str]:
             sys.stdout.flush()
             lines.append(line)
     return process.returncode, "".join(lines)
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """The environment dbt runs in: this one, with the files and target the profile reads."""
+    if settings.dbt_target == "local":
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "WAREHOUSE_PATH": str(settings.warehouse_path),
+        "LAKE_DIR": str(settings.lake_dir),
+        "DBT_TARGET": settings.dbt_target,
+    }
 
 
 def run_results_path(settings: Settings) -> Path:

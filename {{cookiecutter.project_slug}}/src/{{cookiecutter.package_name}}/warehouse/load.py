@@ -7,6 +7,7 @@ the dbt/ folder (`dbt run-operation copy_into_raw_events`).
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,21 @@ class QuarantinedFile:
     readable_lines: int  # whole lines before the stream breaks off
 
 
+@dataclass(frozen=True)
+class LoadResult:
+    new_files: int  # files the load read (their lines were loaded or rejected)
+    quarantined: tuple[QuarantinedFile, ...]
+
+    @property
+    def changed_raw(self) -> bool:
+        """Whether the raw tables changed: rows loaded or rejected, or a file quarantined."""
+        return self.new_files > 0 or bool(self.quarantined)
+
+
+# The macro's summary line on both targets: "copy_into_raw_events: <n> files ...".
+FILES_READ = re.compile(r"copy_into_raw_events: (?P<files>\d+) files")
+
+
 def load_lake(settings: Settings) -> list[QuarantinedFile]:
     """Copy new lake files into raw.raw_events (files already loaded are skipped).
 
@@ -40,13 +56,21 @@ def load_lake(settings: Settings) -> list[QuarantinedFile]:
     recorded in raw.quarantined_files with the reason and its count of whole readable
     lines. Returns the files quarantined by this load.
     """
+    return list(load_new_files(settings).quarantined)
+
+
+def load_new_files(settings: Settings) -> LoadResult:
+    """`load_lake`, telling how many new files it read (from the macro's summary line)."""
     if settings.dbt_target == "local" and not settings.lake_dir.is_dir():
         raise PipelineError(
             f"no lake at {settings.lake_dir}: generate events first (make generate), or point LAKE_DIR at the lake"
         )
     quarantined = quarantine_unreadable_files(settings) if settings.dbt_target == "local" else []
-    run_dbt(settings, "run-operation", "copy_into_raw_events")
-    return quarantined
+    output = run_dbt(settings, "run-operation", "copy_into_raw_events")
+    summary = FILES_READ.search(output)
+    # No summary line but a success: count it as a change rather than miss one.
+    new_files = int(summary.group("files")) if summary else int("no new files" not in output)
+    return LoadResult(new_files, tuple(quarantined))
 
 
 def quarantine_unreadable_files(settings: Settings) -> list[QuarantinedFile]:

@@ -15,14 +15,21 @@ import duckdb
 from ..errors import PipelineError
 from ..settings import Settings
 from .dbt_runner import run_dbt
+from .dbt_session import Session, run_in_session
 
 CANDIDATE_SCHEMA = "analytics_candidate"
 PUBLISHED_SCHEMA = "analytics"
 
 
-def publish(settings: Settings) -> dict[str, int]:
-    """Replace the published analytics tables with their candidates; returns what the dashboard now sees."""
-    run_dbt(settings, "run-operation", "publish_analytics")
+def publish(settings: Settings, session: Session | None = None) -> dict[str, int]:
+    """Replace the published analytics tables with their candidates; returns what the dashboard now sees.
+
+    In a running dbt session when given one (a scheduled run's), else as a learner types it.
+    """
+    if session is None:
+        run_dbt(settings, "run-operation", "publish_analytics")
+    else:
+        run_in_session(session, "run-operation", "publish_analytics")
     return published_tables(settings)
 
 
