@@ -137,7 +137,8 @@ def test_every_model_and_column_is_documented(built_warehouse):
     undocumented = []
     with duckdb.connect(str(built_warehouse.warehouse_path), read_only=True) as con:
         for node in manifest["nodes"].values():
-            if node["resource_type"] != "model":
+            # The assignments' models are a learner's work in progress: their checks grade the docs.
+            if node["resource_type"] != "model" or node["fqn"][1] == "assignments":
                 continue
             if not node["description"].strip():
                 undocumented.append(node["name"])
