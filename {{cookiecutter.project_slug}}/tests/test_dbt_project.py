@@ -16,6 +16,7 @@ from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_dbt
 
 MODELS = {
     "stg_events",
+    "stg_quarantined_events",
     "stg_rejected_lines",
     "int_session_events",
     "int_order_lifecycle",
