@@ -26,14 +26,7 @@
 
 
 {% macro duckdb__json_fields(column, fields) -%}
-    {%- set json_paths = [] -%}
-    {%- for field in fields -%}
-        {%- set json_path -%}
-            ${% for element in field[1].split('.') %}."{{ element }}"{% endfor %}
-        {%- endset -%}
-        {%- do json_paths.append("'" ~ json_path ~ "'") -%}
-    {%- endfor -%}
-    {%- set all_values = "json_extract_string(" ~ column ~ ", [" ~ json_paths | join(', ') ~ "])" -%}
+    {%- set all_values = duckdb_json_values(column, fields) -%}
     {%- for field in fields -%}
         {%- set value = all_values ~ "[" ~ loop.index ~ "]" -%}
         {%- set data_type = field[2] | lower -%}
@@ -62,4 +55,18 @@
             try_cast({{ value }} as {{ data_type }})
         {%- endif %} as {{ field[0] }}{{ ",\n" if not loop.last }}
     {%- endfor -%}
+{%- endmacro %}
+
+
+{#- DuckDB: every field's value as text, from one json_extract_string(column, [all paths])
+    that DuckDB parses once per row; element i (from 1) is fields[i - 1]'s value. -#}
+{% macro duckdb_json_values(column, fields) -%}
+    {%- set json_paths = [] -%}
+    {%- for field in fields -%}
+        {%- set json_path -%}
+            ${% for element in field[1].split('.') %}."{{ element }}"{% endfor %}
+        {%- endset -%}
+        {%- do json_paths.append("'" ~ json_path ~ "'") -%}
+    {%- endfor -%}
+    {{- "json_extract_string(" ~ column ~ ", [" ~ json_paths | join(', ') ~ "])" -}}
 {%- endmacro %}

@@ -12,14 +12,7 @@
 
 {% macro duckdb__json_fields_unconverted(column, fields) -%}
     {#- The same json_extract_string(column, [all paths]) as duckdb__json_fields: one parse per row. -#}
-    {%- set json_paths = [] -%}
-    {%- for field in fields -%}
-        {%- set json_path -%}
-            ${% for element in field[1].split('.') %}."{{ element }}"{% endfor %}
-        {%- endset -%}
-        {%- do json_paths.append("'" ~ json_path ~ "'") -%}
-    {%- endfor -%}
-    {%- set all_values = "json_extract_string(" ~ column ~ ", [" ~ json_paths | join(', ') ~ "])" -%}
+    {%- set all_values = duckdb_json_values(column, fields) -%}
     nullif(concat_ws('; '
     {%- for field in fields if field[2] | lower not in ('varchar', 'json') -%}
         {%- set value = all_values ~ "[" ~ (fields.index(field) + 1) ~ "]" -%}
