@@ -17,6 +17,12 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 CONTEXT = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
 TOGGLES = [name for name in CONTEXT if name.startswith("include_")]
 
+# `make test` runs pytest inside make, which exports its level and flags. A make the tests
+# start would then print "Entering/Leaving directory" lines into the output they compare;
+# run every command as it runs from a plain terminal.
+for make_variable in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
+    os.environ.pop(make_variable, None)
+
 # The template's edition tools (strip solutions, release), a script rather than a package.
 sys.path.insert(0, str(TEMPLATE_DIR / "scripts"))
 course_editions = importlib.import_module("course_editions")
