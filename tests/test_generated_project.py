@@ -62,7 +62,8 @@ def test_make_demo_runs_the_pipeline_and_prints_the_kpis(default_project):
 
 def test_make_test_all_passes_in_the_generated_project(default_project):
     """Every test of the project: its fast tier (`make test`) and the long end-to-end runs marked `full`."""
-    result = run(["make", "test-all", f"UV={uv_executable()}"], cwd=default_project)
+    # About 25 min on a quiet 2-core machine; the limit leaves room for a busy one (a hang still ends).
+    result = run(["make", "test-all", f"UV={uv_executable()}"], cwd=default_project, timeout=3600)
     assert re.search(r"\d+ passed", result.stdout)
     assert " failed" not in result.stdout and " skipped" not in result.stdout and "deselected" not in result.stdout
     assert "slowest 15 durations" in result.stdout
