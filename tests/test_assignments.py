@@ -66,7 +66,7 @@ WRONG_ANSWERS = [
     # A5: inserts the day's row without replacing the one an earlier run wrote, so a re-run fails.
     (
         "airflow/dags/daily_kpi_snapshots.py",
-        '            con.execute("delete from kpi_snapshots.daily_kpis where kpi_date = ?", [date.fromisoformat(day)])\n',
+        '            con.execute("delete from kpi_snapshots.daily_kpis where kpi_date = cast(? as date)", [day])\n',
         "",
     ),
 ]

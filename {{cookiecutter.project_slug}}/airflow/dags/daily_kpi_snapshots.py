@@ -19,13 +19,19 @@ time, and no other process may read it meanwhile.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 # BEGIN SOLUTION
 # SOLUTION-CANARY-A5-a39394ca
-from datetime import date, timedelta
-
 from airflow.sdk import dag, get_current_context, task
 from pipeline_common import ANALYTICS, DEFAULT_ARGS, START_DATE, WAREHOUSE_POOL
 
+# END SOLUTION
+# BEGIN STARTER
+# from airflow.sdk import dag, get_current_context, task
+# from pipeline_common import DEFAULT_ARGS, START_DATE, WAREHOUSE_POOL
+#
+# END STARTER
 CREATE_TABLE = """
 create schema if not exists kpi_snapshots;
 create table if not exists kpi_snapshots.daily_kpis (
@@ -52,7 +58,14 @@ where order_date = cast($day as date)
 
 
 @dag(
+    # BEGIN SOLUTION
+    # SOLUTION-CANARY-A5-3c4d87fc
     schedule=[ANALYTICS],
+    # END SOLUTION
+    # BEGIN STARTER
+    # # Starter: no schedule, so it runs only when triggered. It should run when the analytics asset is updated.
+    # schedule=None,
+    # END STARTER
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -64,7 +77,9 @@ where order_date = cast($day as date)
 def daily_kpi_snapshots():
     @task(pool=WAREHOUSE_POOL)
     def days_to_snapshot() -> list[str]:
-        """Every day from the first to the last published order date, days without orders included."""
+        """Every day from the first to the last published order date (YYYY-MM-DD), days without orders included."""
+        # BEGIN SOLUTION
+        # SOLUTION-CANARY-A5-23eca87c
         from {{ cookiecutter.package_name }}.settings import Settings
         from {{ cookiecutter.package_name }}.warehouse.connection import connect_warehouse
 
@@ -74,87 +89,44 @@ def daily_kpi_snapshots():
             return []
         # A calendar, not the days found in the orders: a day without orders still gets its row.
         return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+        # END SOLUTION
+        # BEGIN STARTER
+        # return []
+        # END STARTER
 
     # Each mapped instance is labelled with its day in the UI.
     @task(pool=WAREHOUSE_POOL, map_index_template={% raw %}"{{ day }}"{% endraw %})
     def snapshot_day(day: str) -> dict[str, int]:
-        """Replace the day's row of kpi_snapshots.daily_kpis, in one transaction: a re-run leaves one row."""
+        """Write the day's row of kpi_snapshots.daily_kpis, replacing an earlier run's; returns its figures."""
+        get_current_context()["day"] = day
+        # BEGIN SOLUTION
+        # SOLUTION-CANARY-A5-5bf88723
         from {{ cookiecutter.package_name }}.settings import Settings
         from {{ cookiecutter.package_name }}.warehouse.connection import connect_warehouse
 
-        get_current_context()["day"] = day
         with connect_warehouse(Settings.from_env().warehouse_path) as con:
             con.execute(CREATE_TABLE)
+            # Delete, then insert, in one transaction: a re-run or a retry replaces the day's row.
             con.execute("begin transaction")
-            con.execute("delete from kpi_snapshots.daily_kpis where kpi_date = ?", [date.fromisoformat(day)])
-            con.execute(f"insert into kpi_snapshots.daily_kpis {DAY_KPIS}", {"day": day})
-            con.execute("commit")
+            con.execute("delete from kpi_snapshots.daily_kpis where kpi_date = cast(? as date)", [day])
             orders, buyers = con.execute(
-                "select orders, buyers from kpi_snapshots.daily_kpis where kpi_date = ?", [date.fromisoformat(day)]
+                f"insert into kpi_snapshots.daily_kpis {DAY_KPIS} returning orders, buyers", {"day": day}
             ).fetchone()
+            con.execute("commit")
         return {"orders": orders, "buyers": buyers}
+        # END SOLUTION
+        # BEGIN STARTER
+        # return {}
+        # END STARTER
 
+    # BEGIN SOLUTION
+    # SOLUTION-CANARY-A5-7590313d
     snapshot_day.expand(day=days_to_snapshot())
+    # END SOLUTION
+    # BEGIN STARTER
+    # # Starter: only the first task runs. Map snapshot_day over the days it returns.
+    # days_to_snapshot()
+    # END STARTER
 
 
 daily_kpi_snapshots()
-# END SOLUTION
-# BEGIN STARTER
-# from datetime import timedelta
-#
-# from airflow.sdk import dag, task
-# from pipeline_common import DEFAULT_ARGS, START_DATE, WAREHOUSE_POOL
-#
-# CREATE_TABLE = """
-# create schema if not exists kpi_snapshots;
-# create table if not exists kpi_snapshots.daily_kpis (
-#     kpi_date date primary key,
-#     orders bigint not null,
-#     revenue_orders bigint not null,
-#     revenue decimal(18, 2) not null,
-#     buyers bigint not null
-# )
-# """
-# # The first and last published order dates.
-# WINDOW = "select min(order_date), max(order_date) from analytics.analytics_orders"
-# # One day's row, from the published orders; on a day without orders, one row of zeros.
-# DAY_KPIS = """
-# select
-#     cast($day as date) as kpi_date,
-#     count(order_id) as orders,
-#     count(case when is_revenue then order_id end) as revenue_orders,
-#     cast(coalesce(sum(net_revenue), 0) as decimal(18, 2)) as revenue,
-#     count(distinct customer_id) as buyers
-# from analytics.analytics_orders
-# where order_date = cast($day as date)
-# """
-#
-#
-# # Starter: it parses and runs, and writes nothing. Schedule it on the analytics asset,
-# # fill in the two tasks and map the second over the days (README: what to change).
-# @dag(
-#     schedule=None,
-#     start_date=START_DATE,
-#     catchup=False,
-#     max_active_runs=1,
-#     dagrun_timeout=timedelta(hours=1),
-#     default_args=DEFAULT_ARGS,
-#     tags=["kpis", "assignment"],
-#     doc_md=__doc__,
-# )
-# def daily_kpi_snapshots():
-#     @task(pool=WAREHOUSE_POOL)
-#     def days_to_snapshot() -> list[str]:
-#         """Every day from the first to the last published order date, days without orders included."""
-#         return []
-#
-#     @task(pool=WAREHOUSE_POOL)
-#     def snapshot_day(day: str) -> dict[str, int]:
-#         """Replace the day's row of kpi_snapshots.daily_kpis: a re-run must leave one row per day."""
-#         return {}
-#
-#     days_to_snapshot()
-#
-#
-# daily_kpi_snapshots()
-# END STARTER
