@@ -14,7 +14,8 @@ snapshots only ever read checked tables.
    or a retry never counts a day twice.
 
 Both tasks run in the warehouse pool: DuckDB lets one process write its file at a
-time, and no other process may read it meanwhile.
+time, and no other process may read it meanwhile. They read and write the local
+DuckDB warehouse (`WAREHOUSE_PATH`), the course's target.
 """
 
 from __future__ import annotations

@@ -90,9 +90,18 @@ def run_in_airflow(submission: Path, folder: Path, reference: Path | None) -> di
     if reference is not None:
         command.append(str(reference))
     log = folder / "airflow.log"
+    # Started in the scratch folder, so a path a DAG names relative to where it runs lands there.
+    path = os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")]))
     try:
         with log.open("w", encoding="utf-8") as output:
-            subprocess.run(command, cwd=PROJECT_DIR, stdout=output, stderr=subprocess.STDOUT, timeout=TIMEOUT_SECONDS)
+            subprocess.run(
+                command,
+                cwd=folder,
+                env={**os.environ, "PYTHONPATH": path},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=TIMEOUT_SECONDS,
+            )
     except subprocess.TimeoutExpired:
         return {"error": f"the DAG runs did not finish within {TIMEOUT_SECONDS // 60} minutes"}
     runs = folder / "runs.json"
