@@ -40,6 +40,7 @@ live = lesson.module("ingest.live")
 
 folder = lesson.workspace("04_staging")
 settings = lesson.settings(folder, **({} if seed is None else {"seed": seed}))
+lesson.one_dbt_process(settings)  # the loads and builds below share one dbt start-up
 policy = delivery.DeliveryPolicy(late_share=late_share, duplicate_share=duplicate_share)
 first_day = datetime.fromisoformat(day).replace(tzinfo=UTC)
 windows = [(first_day, first_day + timedelta(hours=hours))]

@@ -39,6 +39,7 @@ faults = lesson.module("quality.faults")
 
 folder = lesson.workspace("08_data_quality")
 settings = lesson.settings(folder)
+lesson.one_dbt_process(settings)  # the loads and builds below share one dbt start-up
 start = datetime.fromisoformat(day).replace(tzinfo=UTC)
 end = start + timedelta(hours=hours)
 generated = backfill.generate_to_lake(settings, start, end)

@@ -2,6 +2,10 @@
 
 `build_models` is `dbt build` with its outcome read from run_results.json: failed
 data tests are findings for the audit; anything else that fails is an error.
+
+A caller that runs many short commands (a notebook) can send them to one dbt
+process instead (`dbt_session.one_dbt_process`): the same commands and output,
+without paying dbt's start-up for each.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,8 +42,14 @@ def dbt_failed(*args: str) -> PipelineError:
     return PipelineError(f"dbt {' '.join(args)} failed (see dbt's output above)")
 
 
+# The dbt session that runs the commands of each Settings routed to one (see dbt_session.one_dbt_process).
+session_routes: dict[Settings, Callable[..., tuple[int, str]]] = {}
+
+
 def run_dbt_with_status(settings: Settings, *args: str) -> tuple[int, str]:
     """Run dbt, echo its output line by line and keep it: (exit code, output)."""
+    if settings in session_routes:
+        return session_routes[settings](*args)
     if settings.dbt_target == "local":
         writable_folder(settings.warehouse_path.parent, "WAREHOUSE_PATH")
     dbt = Path(sys.executable).with_name("dbt")

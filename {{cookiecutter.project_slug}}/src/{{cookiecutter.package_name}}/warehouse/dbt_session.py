@@ -24,6 +24,7 @@ command.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -34,16 +35,18 @@ import socketserver
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import PipelineError
 from ..settings import Settings
-from .dbt_runner import dbt_environment, dbt_failed
+from .dbt_runner import dbt_environment, dbt_failed, run_results_path, session_routes
 
 IDLE_SECONDS = 3600
 START_TIMEOUT_SECONDS = 600  # the parse, on a slow machine
-SESSION_DIR = "session"  # under dbt/target/: the session's log and its ready file
+SESSION_DIR = "session"  # under dbt's target folder: the session's log and its ready file
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class Session:
 
 def start_session(settings: Settings) -> Session:
     """Start a session, wait until it has parsed the project, and return how to reach it."""
-    folder = settings.dbt_dir / "target" / SESSION_DIR
+    folder = run_results_path(settings).parent / SESSION_DIR
     folder.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(16)
     ready = folder / f"ready-{token}.json"
@@ -90,6 +93,13 @@ def start_session(settings: Settings) -> Session:
 
 def run_in_session(session: Session, *args: str) -> None:
     """Run one dbt command in the session, printing dbt's output; raise PipelineError if it fails."""
+    success, _ = run_in_session_with_status(session, *args)
+    if not success:
+        raise dbt_failed(*args)
+
+
+def run_in_session_with_status(session: Session, *args: str) -> tuple[int, str]:
+    """Run one dbt command in the session, printing dbt's output and keeping it: (exit code, output)."""
     try:
         connection = socket.create_connection(("127.0.0.1", session.port), timeout=30)
     except OSError:
@@ -102,14 +112,29 @@ def run_in_session(session: Session, *args: str) -> None:
         stream.write(json.dumps({"token": session.token, "args": list(args)}).encode() + b"\n")
         stream.flush()
         success = False
+        lines = []
         for raw in stream:
             message = json.loads(raw)
             if "line" in message:
                 print(message["line"], flush=True)
+                lines.append(message["line"] + "\n")
             else:
                 success = message["success"]
-    if not success:
-        raise dbt_failed(*args)
+    return int(not success), "".join(lines)
+
+
+@contextmanager
+def one_dbt_process(settings: Settings) -> Iterator[Session]:
+    """Within the block, every dbt command on these settings (run_dbt, the load, build_models) runs in
+    one session, started here and stopped on leaving. The project is parsed once, on entering: a model
+    edited inside the block is not seen by its commands."""
+    session = start_session(settings)
+    session_routes[settings] = functools.partial(run_in_session_with_status, session)
+    try:
+        yield session
+    finally:
+        session_routes.pop(settings, None)
+        stop_session(session)
 
 
 def stop_session(session: Session, timeout: float = 30) -> None:
