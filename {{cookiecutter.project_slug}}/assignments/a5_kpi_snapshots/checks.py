@@ -37,12 +37,12 @@ EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*([A-Za-z_]\w*(?:Error|Except
 def dag_runs(workspace) -> dict:
     """The DAG parsed and run on copies of the workspace's warehouse: once per workspace, shared by every check.
 
-    In `make check` only the runs the public checks read; at grading, also the second run,
-    the planted day and the reference solution's runs."""
+    In `make check` only the first run, which the public checks read; at grading, also the second
+    run, the planted day and the reference solution's runs."""
     if "a5" not in workspace.computed:
         folder = workspace.warehouse.parent / "a5_dag_runs"
         grading = workspace.reference is not None
-        planted_day = prepare(workspace.warehouse, folder, with_reference=grading)
+        planted_day = prepare(workspace.warehouse, folder, grading)
         # The reference solution is the grader's own DAG file (the instructor edition's).
         runs = run_in_airflow(workspace.project_dir, folder, PROJECT_DIR if grading else None)
         workspace.computed["a5"] = {**runs, "folder": folder, "planted_day": planted_day}
@@ -100,7 +100,11 @@ def first_error(log: Path, run_name: str) -> str:
 
 def snapshot_rows(warehouse: Path) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(f"select {COLUMNS} from {SNAPSHOTS} order by all").fetchall()
+        try:
+            return con.execute(f"select {COLUMNS} from {SNAPSHOTS} order by all").fetchall()
+        except duckdb.Error as error:
+            reason = str(error).strip().splitlines()[0]
+            raise CheckFailed(f"{SNAPSHOTS} does not have the columns {COLUMNS}: {reason}") from None
 
 
 def published_window(warehouse: Path) -> list[date]:

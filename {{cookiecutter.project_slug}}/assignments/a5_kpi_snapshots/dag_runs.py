@@ -7,8 +7,8 @@ generation) can hang. That process gets a throwaway Airflow home with a SQLite
 database, as the project's DAG tests do, and downloads nothing.
 
 The checks prepare the copies (`prepare`): the analytics candidates published into
-`analytics` (as `publish_analytics` does), once as built and once with every order
-of one day removed (`planted`). The Airflow process then parses a DAG folder that
+`analytics` (as `publish_analytics` does), once as built and, at grading, once
+with every order of one day removed (`planted`). The Airflow process then parses a DAG folder that
 holds the project's `pipeline_common.py` and the submission's DAG file (other files
 of the submission play no part), runs the DAG on each copy in turn, and writes what
 Airflow saw to `runs.json` beside the copies: the parse, each run's state, and the
@@ -67,20 +67,21 @@ def plant_a_day_without_orders(warehouse: Path) -> str:
     return day.isoformat()
 
 
-def prepare(warehouse: Path, folder: Path, with_reference: bool) -> str:
-    """The copies the runs start from, in `folder`; returns the day without orders of the planted copy."""
+def prepare(warehouse: Path, folder: Path, grading: bool) -> str | None:
+    """The copies the runs start from, in `folder`; returns the day without orders of the planted copy.
+
+    `make check` runs only the first run (the public checks read nothing else); grading runs them all."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    published = folder / "published.duckdb"
+    published = folder / "first_run.duckdb"
     shutil.copyfile(warehouse, published)
     publish_candidates(published)
+    if not grading:
+        return None
+    shutil.copyfile(published, folder / "reference_first_run.duckdb")
     shutil.copyfile(published, folder / "planted.duckdb")
     planted_day = plant_a_day_without_orders(folder / "planted.duckdb")
-    for name in ("first_run", "reference_first_run" if with_reference else None):
-        if name:
-            shutil.copyfile(published, folder / f"{name}.duckdb")
-    if with_reference:
-        shutil.copyfile(folder / "planted.duckdb", folder / "reference_planted.duckdb")
+    shutil.copyfile(folder / "planted.duckdb", folder / "reference_planted.duckdb")
     return planted_day
 
 
@@ -215,7 +216,7 @@ def main(folder: Path, submission: Path, reference: Path | None) -> None:
         use_dag_file(dags, project / DAG_FILE)
         parsed[name] = parse(dags, set(pools))
     report = {"parse": parsed["submission"][1], "runs": {}}
-    runs = SUBMISSION_RUNS + (REFERENCE_RUNS if reference is not None else ())
+    runs = SUBMISSION_RUNS + REFERENCE_RUNS if reference is not None else SUBMISSION_RUNS[:1]
     for run_name, source, start_from in runs:
         dag = parsed[source][0]
         warehouse = folder / f"{run_name}.duckdb"
