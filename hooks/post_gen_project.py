@@ -112,9 +112,16 @@ def remove_aws() -> None:
 
 
 def remove_airflow() -> None:
-    """Without Airflow the same steps run from make and the CLI; the dbt graph reader serves only the DAGs."""
+    """Without Airflow the same steps run from make and the CLI; the dbt graph reader serves only the DAGs,
+    and assignment A5 is a DAG (the assignment list, its README table and framework.py follow the option)."""
     tests = [str(p.relative_to(PROJECT_DIR)) for p in (PROJECT_DIR / "tests").glob("test_airflow*.py")]
-    remove("airflow", f"{PACKAGE_DIR}/warehouse/dbt_graph.py", "tests/test_dbt_graph.py", *tests)
+    remove(
+        "airflow",
+        f"{PACKAGE_DIR}/warehouse/dbt_graph.py",
+        "tests/test_dbt_graph.py",
+        "assignments/a5_kpi_snapshots",
+        *tests,
+    )
 
 
 def remove_dashboard() -> None:
@@ -175,8 +182,6 @@ def print_next_steps() -> None:
 
 
 def main() -> int:
-    if EDITION == "student":
-        make_student_edition()
     if not INCLUDE_AWS:
         remove_aws()
     if INCLUDE_NOTEBOOKS:
@@ -189,6 +194,9 @@ def main() -> int:
         remove_dashboard()
     if not INCLUDE_QUALITY:
         remove_quality()
+    # After the pruning: the student edition records the starters of the assignments this bake has.
+    if EDITION == "student":
+        make_student_edition()
     if not (INCLUDE_AWS and INCLUDE_NOTEBOOKS and INCLUDE_AIRFLOW and INCLUDE_DASHBOARD and INCLUDE_QUALITY):
         relock()
     init_git()

@@ -34,7 +34,12 @@ COMMENTED = re.compile(r"^([ \t]*)(--|#) ?(.*)$", re.DOTALL)
 # Inside a generated project: what exists only in the instructor edition.
 INSTRUCTOR_ONLY = ("assignments/*/hidden_checks.py", "assignments/instructor")
 # Inside a generated project: where the files students edit for the assignments live.
-STARTER_GLOBS = ("dbt/models/assignments/*", "dbt/tests/assignments/*", "infra/snowflake/assignments/*")
+STARTER_GLOBS = (
+    "dbt/models/assignments/*",
+    "dbt/tests/assignments/*",
+    "infra/snowflake/assignments/*",
+    "airflow/dags/daily_kpi_snapshots.py",
+)
 # Inside the template: what a student release leaves out besides that. Its tests bake the
 # instructor edition and grade the solutions: a release is for baking, not for working on the template.
 TEMPLATE_ONLY = ("tests", ".ci")

@@ -32,7 +32,7 @@ STUDENTS = [f"s{n:02d}" for n in range(1, int(os.environ.get("COURSE_SELFTEST_ST
 WRONG_STUDENTS = STUDENTS if len(STUDENTS) > 5 else STUDENTS[:3]
 CANARY = re.compile(r"SOLUTION-CANARY-[A-Z0-9]+-[0-9a-f]{8}")
 PROJECT_SOURCE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
-ASSIGNMENTS = ("A0", "A1", "A2", "A3", "A4")
+ASSIGNMENTS = ("A0", "A1", "A2", "A3", "A4", "A5")
 NOT_COPIED = shutil.ignore_patterns(".venv", "data", "target", "logs", "__pycache__")
 
 # One plausible mistake per assignment, as (file, correct text, wrong text) in the instructor edition.
@@ -62,6 +62,12 @@ WRONG_ANSWERS = [
         "dbt/models/assignments/asg_hourly_event_counts.sql",
         "where event_hour in (select touched_hours.event_hour from touched_hours)",
         "where event_hour >= (select max(event_hour) from {{ this }})",
+    ),
+    # A5: inserts the day's row without replacing the one an earlier run wrote, so a re-run fails.
+    (
+        "airflow/dags/daily_kpi_snapshots.py",
+        '            con.execute("delete from kpi_snapshots.daily_kpis where kpi_date = cast(? as date)", [day])\n',
+        "",
     ),
 ]
 
@@ -124,7 +130,7 @@ def student_bake(tmp_path_factory) -> Path:
 def test_the_student_edition_leaks_nothing(student_bake):
     assert leaks(student_bake, SALT) == []
     starters = json.loads((student_bake / "assignments/starters.json").read_text())
-    assert len(starters) == 6 and all((student_bake / name).is_file() for name in starters)
+    assert len(starters) == 7 and all((student_bake / name).is_file() for name in starters)
     assert "grade:" not in (student_bake / "Makefile").read_text()
 
 

@@ -35,7 +35,13 @@ from {{ cookiecutter.package_name }}.warehouse.publish import published_tables
 AIRFLOW_DIR = Path(__file__).resolve().parents[1]
 PROJECT_DIR = AIRFLOW_DIR.parent
 DAGS_FOLDER = AIRFLOW_DIR / "dags"
-DAG_IDS = {"ingest_raw_events", "transform_dbt_models", "generate_local_events", "audit_whole_tables_daily"}
+DAG_IDS = {
+    "ingest_raw_events",
+    "transform_dbt_models",
+    "generate_local_events",
+    "audit_whole_tables_daily",
+    "daily_kpi_snapshots",
+}
 # One day of events: every funnel step, a few minutes of dbt.
 DAY_START = datetime(2025, 10, 1, tzinfo=UTC)
 DAY_END = DAY_START + timedelta(days=1)

@@ -83,6 +83,9 @@ ASSIGNMENT_MODULES = (
     "a2_paid_before_created",
     "a3_analyst_grants",
     "a4_incremental_counts",
+{%- if cookiecutter.include_airflow %}
+    "a5_kpi_snapshots",
+{%- endif %}
 )
 
 
