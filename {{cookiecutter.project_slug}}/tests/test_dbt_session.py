@@ -17,7 +17,7 @@ import pytest
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_dbt, session_routes
-from {{ cookiecutter.package_name }}.warehouse.dbt_session import one_dbt_process
+from {{ cookiecutter.package_name }}.warehouse.dbt_session import one_dbt_process, run_in_session
 from {{ cookiecutter.package_name }}.warehouse.load import load_new_files
 
 START = datetime(2025, 10, 1, tzinfo=UTC)
@@ -52,6 +52,10 @@ def test_the_commands_of_the_block_run_in_one_session_that_stops_with_it(setting
         assert raw_events(settings) == generated.events
         with pytest.raises(PipelineError, match="no_such_macro failed"):
             run_dbt(settings, "run-operation", "no_such_macro")
+        # The call the transform DAG's tasks make: silent on success, PipelineError on failure.
+        run_in_session(session, "run-operation", "copy_into_raw_events")
+        with pytest.raises(PipelineError, match="no_such_macro failed"):
+            run_in_session(session, "run-operation", "no_such_macro")
         other = dataclasses.replace(settings, warehouse_path=settings.warehouse_path.with_name("other.duckdb"))
         assert other not in session_routes  # other settings still get a dbt process of their own
         monkeypatch.undo()

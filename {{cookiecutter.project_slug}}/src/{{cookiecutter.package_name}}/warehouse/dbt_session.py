@@ -93,8 +93,8 @@ def start_session(settings: Settings) -> Session:
 
 def run_in_session(session: Session, *args: str) -> None:
     """Run one dbt command in the session, printing dbt's output; raise PipelineError if it fails."""
-    success, _ = run_in_session_with_status(session, *args)
-    if not success:
+    returncode, _ = run_in_session_with_status(session, *args)
+    if returncode != 0:
         raise dbt_failed(*args)
 
 
