@@ -42,7 +42,7 @@ def dbt_failed(*args: str) -> PipelineError:
     return PipelineError(f"dbt {' '.join(args)} failed (see dbt's output above)")
 
 
-# The dbt session that runs the commands of each Settings routed to one (see dbt_session.one_dbt_process).
+# Settings whose dbt commands go to a running dbt session, not a new process (see dbt_session.one_dbt_process).
 session_routes: dict[Settings, Callable[..., tuple[int, str]]] = {}
 
 
