@@ -31,6 +31,8 @@ from pathlib import Path
 
 import duckdb
 
+from {{ cookiecutter.package_name }}.warehouse.publish import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
+
 ASSIGNMENTS_DIR = Path(__file__).resolve().parents[1]
 PROJECT_DIR = ASSIGNMENTS_DIR.parent
 DAG_FILE = "airflow/dags/daily_kpi_snapshots.py"
@@ -52,11 +54,13 @@ def publish_candidates(warehouse: Path) -> None:
     """Every table of analytics_candidate into analytics, as `dbt run-operation publish_analytics` does."""
     with duckdb.connect(str(warehouse)) as con:
         tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'analytics_candidate' order by all"
+            "select table_name from information_schema.tables where table_schema = ? order by all", [CANDIDATE_SCHEMA]
         ).fetchall()
-        con.execute("create schema if not exists analytics")
+        con.execute(f"create schema if not exists {PUBLISHED_SCHEMA}")
         for (table,) in tables:
-            con.execute(f"create or replace table analytics.{table} as select * from analytics_candidate.{table}")
+            con.execute(
+                f"create or replace table {PUBLISHED_SCHEMA}.{table} as select * from {CANDIDATE_SCHEMA}.{table}"
+            )
 
 
 def plant_a_day_without_orders(warehouse: Path) -> str:
