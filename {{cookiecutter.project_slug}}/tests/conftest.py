@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import signal
 import socket
@@ -24,6 +25,15 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Two weeks: enough for every funnel branch and repeat buyers, quick to build.
 TEST_START = datetime(2025, 10, 1, tzinfo=UTC)
 TEST_END = datetime(2025, 10, 15, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`make test` runs one pytest-xdist worker per CPU. Each worker's dbt writes target and log
+    folders of its own: two dbt commands at once must not share a manifest or run_results.json."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        os.environ["DBT_TARGET_PATH"] = str(PROJECT_DIR / "dbt" / "target" / f"test-{worker}")
+        os.environ["DBT_LOG_PATH"] = str(PROJECT_DIR / "dbt" / "logs" / f"test-{worker}")
 
 
 def make_settings(data_dir: Path, **changes) -> Settings:

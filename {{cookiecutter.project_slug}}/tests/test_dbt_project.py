@@ -12,7 +12,7 @@ import sys
 import duckdb
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_dbt
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_dbt, target_dir
 
 MODELS = {
     "stg_events",
@@ -47,7 +47,7 @@ def test_dbt_starts_without_compiling_a_uri_grammar():
 
 def test_dbt_docs_generate_documents_every_model(built_warehouse):
     run_dbt(built_warehouse, "docs", "generate")
-    target = built_warehouse.dbt_dir / "target"
+    target = target_dir(built_warehouse.dbt_dir)
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())
     # The course assignments' models (assignments/README.md) are checked by `make check`, not here.
@@ -69,7 +69,7 @@ def freshness_status(settings) -> str:
     # An error status also makes dbt exit non-zero: the status it wrote says which.
     with contextlib.suppress(PipelineError):
         run_dbt(settings, "source", "freshness", "--select", "source:raw.raw_events")
-    sources = json.loads((settings.dbt_dir / "target" / "sources.json").read_text())
+    sources = json.loads((target_dir(settings.dbt_dir) / "sources.json").read_text())
     (result,) = sources["results"]
     return result["status"]
 

@@ -5,7 +5,7 @@ injected after that cell as papermill does. A cell tagged `raises-exception` mus
 raise the exception its `expected_exception` names; any other error fails. The
 notebooks read a copy of the session's built warehouse (WAREHOUSE_PATH), and the
 published tables of that copy must be the same after them, with `transform` still
-working on it.
+working on it. `make test` runs the first notebook; `make test-all` runs them all.
 """
 
 from __future__ import annotations
@@ -78,18 +78,25 @@ def notebook_warehouse(built_warehouse, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def executed(notebook_warehouse):
-    """Every notebook, run once with its test parameters; the published tables before and after."""
+    """Runs a notebook with its test parameters the first time a test asks for it, and keeps the result;
+    with it, the published tables before any notebook ran."""
     before = published_fingerprint(notebook_warehouse.warehouse_path)
-    previous = os.environ.get("WAREHOUSE_PATH")
-    os.environ["WAREHOUSE_PATH"] = str(notebook_warehouse.warehouse_path)  # the kernels inherit it
-    try:
-        results = {path.name: execute(path) for path in NOTEBOOKS}
-    finally:
-        if previous is None:
-            os.environ.pop("WAREHOUSE_PATH")
-        else:
-            os.environ["WAREHOUSE_PATH"] = previous
-    return results, before
+    results: dict[str, nbformat.NotebookNode] = {}
+
+    def run(name: str) -> nbformat.NotebookNode:
+        if name not in results:
+            previous = os.environ.get("WAREHOUSE_PATH")
+            os.environ["WAREHOUSE_PATH"] = str(notebook_warehouse.warehouse_path)  # the kernel inherits it
+            try:
+                results[name] = execute(NOTEBOOKS_DIR / name)
+            finally:
+                if previous is None:
+                    os.environ.pop("WAREHOUSE_PATH")
+                else:
+                    os.environ["WAREHOUSE_PATH"] = previous
+        return results[name]
+
+    return run, before
 
 
 def test_there_are_notebooks_and_a_course_map():
@@ -98,9 +105,13 @@ def test_there_are_notebooks_and_a_course_map():
     assert all(path.name in course_map for path in NOTEBOOKS)
 
 
-@pytest.mark.parametrize("name", [path.name for path in NOTEBOOKS])
+# The fast tier runs the first notebook (the kernel, the injected parameters and the lesson helpers
+# every notebook uses); the full tier runs them all, minutes in all.
+@pytest.mark.parametrize(
+    "name", [pytest.param(path.name, marks=() if path == NOTEBOOKS[0] else pytest.mark.full) for path in NOTEBOOKS]
+)
 def test_notebook_runs_and_raises_only_where_it_means_to(executed, name):
-    notebook = executed[0][name]
+    notebook = executed[0](name)
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -120,8 +131,11 @@ def test_notebook_files_carry_no_outputs_or_machine_details(name):
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
 
 
+@pytest.mark.full
 def test_running_the_notebooks_leaves_the_pipeline_alone(executed, notebook_warehouse):
-    _, before = executed
+    run, before = executed
+    for path in NOTEBOOKS:
+        run(path.name)
     assert before, "the warehouse had no published tables to compare"
     assert published_fingerprint(notebook_warehouse.warehouse_path) == before
     result = transform(notebook_warehouse)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import duckdb
 
 from {{ cookiecutter.package_name }}.ingest.lake import list_lake_files
-from {{ cookiecutter.package_name }}.warehouse.dbt_runner import build_models
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import build_models, target_dir
 from {{ cookiecutter.package_name }}.warehouse.kpis import format_kpis, read_kpis
 from {{ cookiecutter.package_name }}.warehouse.load import load_lake
 from {{ cookiecutter.package_name }}.warehouse.publish import publish
@@ -133,7 +133,7 @@ def test_a_rerun_with_a_redelivered_file_counts_nothing_twice(built_warehouse):
 
 
 def test_every_model_and_column_is_documented(built_warehouse):
-    manifest = json.loads((built_warehouse.dbt_dir / "target" / "manifest.json").read_text())
+    manifest = json.loads((target_dir(built_warehouse.dbt_dir) / "manifest.json").read_text())
     undocumented = []
     with duckdb.connect(str(built_warehouse.warehouse_path), read_only=True) as con:
         for node in manifest["nodes"].values():

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..errors import PipelineError
 from ..settings import Settings
+from .dbt_runner import target_dir
 from .dbt_session import Session, run_in_session, start_session
 
 BUILT_TYPES = ("model", "snapshot", "seed")
@@ -54,7 +55,7 @@ class BuildPlan:
 
 
 def load_manifest(dbt_dir: Path) -> dict:
-    path = Path(dbt_dir) / "target" / "manifest.json"
+    path = target_dir(dbt_dir) / "manifest.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -85,14 +85,16 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def run_results_path(settings: Settings) -> Path:
-    """Where dbt writes what its last command did, node by node (every command overwrites it).
-
-    That is dbt/target/, unless DBT_TARGET_PATH points dbt elsewhere (a notebook
-    does, to keep its runs apart from the pipeline's).
-    """
+def target_dir(dbt_dir: Path) -> Path:
+    """Where dbt writes its manifest and results: dbt/target/, unless DBT_TARGET_PATH points dbt
+    elsewhere (a notebook does, to keep its runs apart from the pipeline's; so does each test worker)."""
     target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
-    return (target if target.is_absolute() else settings.dbt_dir / target) / "run_results.json"
+    return target if target.is_absolute() else Path(dbt_dir) / target
+
+
+def run_results_path(settings: Settings) -> Path:
+    """Where dbt writes what its last command did, node by node (every command overwrites it)."""
+    return target_dir(settings.dbt_dir) / "run_results.json"
 
 
 def build_models(settings: Settings, full_refresh: bool = False, full_tests: bool = False) -> tuple[str, ...]:
