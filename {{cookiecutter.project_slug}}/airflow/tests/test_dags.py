@@ -29,6 +29,7 @@ from {{ cookiecutter.package_name }}.ingest.lake import list_lake_files, partiti
 from {{ cookiecutter.package_name }}.quality.faults import FaultPlan, inject_faults
 from {{ cookiecutter.package_name }}.settings import DEFAULT_SEED, Settings
 from {{ cookiecutter.package_name }}.warehouse.dbt_graph import load_manifest, parents_by_name, plan_builds
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import target_dir
 from {{ cookiecutter.package_name }}.warehouse.kpis import read_kpis
 from {{ cookiecutter.package_name }}.warehouse.publish import published_tables
 
@@ -377,7 +378,7 @@ def test_the_mapped_dbt_steps_run_in_the_order_of_the_dbt_graph(dag_runs):
             assert steps[parent][6] <= ti[5], f"{name} started before its parent {parent} finished"
     for generation in plan_builds(manifest).generations:
         for step in generation:
-            results = json.loads((settings.dbt_dir / "target" / "steps" / step.name / "run_results.json").read_text())
+            results = json.loads((target_dir(settings.dbt_dir) / "steps" / step.name / "run_results.json").read_text())
             ran = {result["unique_id"].split(".")[2]: result["status"] for result in results["results"]}
             assert set(ran) >= {step.name, *step.tests}
             assert set(ran.values()) <= {"success", "pass"}

@@ -126,7 +126,8 @@ def build_step(session: Session, step: BuildStep) -> None:
     """`dbt build` of one node and then its tests, in the session; raises PipelineError if either fails.
 
     Each step writes to a target folder of its own (dbt/target/steps/<node>/), so the
-    steps of a generation can run side by side (on Snowflake).
+    steps of a generation can run side by side (on Snowflake). The path is relative to
+    the session's working folder, the dbt project.
     """
     # cautious: dbt adds no test of a node not built yet; the step's other tests are listed.
     run_in_session(
@@ -137,7 +138,7 @@ def build_step(session: Session, step: BuildStep) -> None:
         "--indirect-selection",
         "cautious",
         "--target-path",
-        f"target/steps/{step.name}",
+        str(target_dir(Path(".")) / "steps" / step.name),
     )
 
 
