@@ -37,10 +37,8 @@ demo: install ## Bake the default project into build/demo and run its pipeline e
 	$(UV) run cookiecutter --no-input --overwrite-if-exists --output-dir $(DEMO_DIR) .
 	$(MAKE) -C $(DEMO_PROJECT) demo UV="$(abspath $(UV))"
 
-# A pytest-xdist worker per CPU core, each test module on one worker: the long runs of the baked
-# project (its make test-all, its fast tier on another Python, the graded assignments) run side by side.
 test: install ## Run the template's tests
-	$(UV) run pytest --numprocesses auto --dist loadfile
+	$(UV) run pytest
 
 test-assignments-long: install ## The assignments' self-test on 20 students' seeds instead of 5 (about 20 min)
 	COURSE_SELFTEST_STUDENTS=20 $(UV) run pytest tests/test_assignments.py

@@ -2,10 +2,9 @@
 
 docs/figures/demo-kpis.txt is the KPI summary of a `make demo` run; the docs build puts it
 (and single figures of it) into the pages. This compares it with the default bake's own
-summary: the one `make demo` printed in test_generated_project.py when that ran on the same
-bake (the bake is shared by the tests of one pytest worker), or it runs the demo itself when
-nothing is published there yet (another test may have made an empty warehouse, as
-`make dbt-docs` does).
+summary. It runs after test_generated_project.py has run `make demo` on the shared bake,
+and runs the demo itself when nothing is published there yet (another test may have made
+an empty warehouse, as `make dbt-docs` does).
 """
 
 from __future__ import annotations
