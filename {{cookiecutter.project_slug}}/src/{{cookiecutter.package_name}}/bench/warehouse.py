@@ -27,6 +27,7 @@ deployed pipeline has it parsed already.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import heapq
 import itertools
@@ -108,8 +109,11 @@ def deliver_shops(settings: Settings, shops: int, start: datetime, end: datetime
     if streams == 1:
         results = [_deliver_shops(jobs[0])]
     else:
-        with multiprocessing.get_context("spawn").Pool(streams) as pool:
-            results = pool.map(_deliver_shops, jobs)
+        # Not multiprocessing.Pool: when one of its workers dies, its map waits forever;
+        # this executor raises BrokenProcessPool instead.
+        spawn = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(streams, mp_context=spawn) as pool:
+            results = list(pool.map(_deliver_shops, jobs))
     return sum(events for events, _ in results), sum(files for _, files in results)
 
 
