@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -85,15 +84,9 @@ def executed(notebook_warehouse):
 
     def run(name: str) -> nbformat.NotebookNode:
         if name not in results:
-            previous = os.environ.get("WAREHOUSE_PATH")
-            os.environ["WAREHOUSE_PATH"] = str(notebook_warehouse.warehouse_path)  # the kernel inherits it
-            try:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("WAREHOUSE_PATH", str(notebook_warehouse.warehouse_path))  # the kernel inherits it
                 results[name] = execute(NOTEBOOKS_DIR / name)
-            finally:
-                if previous is None:
-                    os.environ.pop("WAREHOUSE_PATH")
-                else:
-                    os.environ["WAREHOUSE_PATH"] = previous
         return results[name]
 
     return run, before
