@@ -64,7 +64,7 @@ def warehouse(statement, params=None):
 #
 # `dbt build --select` builds the named models and runs their tests. Three models
 # here: `stg_events`, `stg_quarantined_events` (the events set aside, with their
-# reason) and the audit view that compares both with raw. (The `cautious` option
+# reason) and the audit model that compares both with raw. (The `cautious` option
 # runs only the tests whose every input is selected.)
 
 # %%

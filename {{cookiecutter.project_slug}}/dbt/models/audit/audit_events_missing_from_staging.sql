@@ -7,8 +7,10 @@
     assert_no_raw_event_missing_from_staging fails the audit: nothing is published
     until it is understood (`dbt build --full-refresh` rebuilds staging from raw).
 
-    A view: it is always as fresh as the tables it compares and costs nothing
-    until someone reads it.
+    A table, rebuilt by every build after the tables it compares. As a view, each
+    test that read it with a filter of its own (`where event_id is not null`) had
+    DuckDB push that filter into the scan of raw_events, ahead of the file filter
+    below: every raw row's JSON parsed again, 11 s per test at 10M events.
 */
 
 with

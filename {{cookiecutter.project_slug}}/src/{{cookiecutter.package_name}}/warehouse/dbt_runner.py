@@ -179,7 +179,7 @@ class MissingEvent:
 
 
 def missing_events(warehouse_path: Path) -> list[MissingEvent]:
-    """Raw events absent from stg_events (the audit view audit_events_missing_from_staging), oldest first."""
+    """Raw events absent from stg_events (the audit table audit_events_missing_from_staging), oldest first."""
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         rows = con.execute(
             "select event_id, event_type, event_timestamp, source_file "
