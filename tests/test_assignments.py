@@ -11,6 +11,7 @@ projects share the default bake's environment.
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import itertools
 import json
@@ -246,12 +247,16 @@ def graded(instructor, student_bake, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("grading")
     submissions = submission_folder(instructor, student_bake, root / "submissions")
     full = [(s, "zipped" if s == STUDENTS[0] else "full") for s in STUDENTS]
-    return {
-        "full": grade(instructor, submissions, root / "full", full),
-        "wrong": grade(instructor, submissions, root / "wrong", [(s, "wrong") for s in WRONG_STUDENTS]),
-        "starter": grade(instructor, submissions, root / "starter", [(STUDENTS[0], "starter")]),
-        "edited": grade(instructor, submissions, root / "edited", [(STUDENTS[0], "edited")]),
+    graded = {"full": grade(instructor, submissions, root / "full", full)}
+    # That run built every seed's reference; the other gradings only read them, so they run at once.
+    others = {
+        "wrong": [(s, "wrong") for s in WRONG_STUDENTS],
+        "starter": [(STUDENTS[0], "starter")],
+        "edited": [(STUDENTS[0], "edited")],
     }
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(others)) as pool:
+        runs = {name: pool.submit(grade, instructor, submissions, root / name, rows) for name, rows in others.items()}
+        return graded | {name: run.result() for name, run in runs.items()}
 
 
 def test_the_reference_solutions_score_full_marks_for_every_seed(graded):

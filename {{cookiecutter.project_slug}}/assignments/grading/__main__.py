@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
-import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import click
@@ -18,16 +15,11 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from .framework import ASSIGNMENTS_DIR, Outcome, load_assignments, run_part
 from .report import check_summary, table, write_results
 from .seeds import CourseSetupError, course_salt, derive_seed, read_roster
-from .workspace import WINDOW_END, WINDOW_START, BuildFailed, build_assignments, build_base, reference_warehouse
+from .submission import PROJECT_DIR, default_jobs, grade_in_worker, in_processes, reference_for
+from .workspace import WINDOW_END, WINDOW_START, BuildFailed, build_assignments, build_base
 
-PROJECT_DIR = ASSIGNMENTS_DIR.parent
 # The student edition records each graded file's starter here: an unchanged file is "not started".
 STARTERS_FILE = ASSIGNMENTS_DIR / "starters.json"
-# Files a submission cannot change for grading: the grader's own connection profile and project settings.
-TRUSTED_FILES = ("dbt/profiles.yml", "dbt/dbt_project.yml")
-# The reference builds, kept between grading runs (rebuilt when the solutions change).
-REFERENCE_DIR = PROJECT_DIR / "data" / "grading" / "reference"
-NOT_COPIED = shutil.ignore_patterns(".venv", ".tools", "data", "target", "logs", ".git", "__pycache__")
 
 
 def file_digest(path: Path) -> str:
@@ -73,58 +65,12 @@ def check() -> None:
         sys.exit(1)
 
 
-def unpack(submission: Path, into: Path) -> Path:
-    """A submission folder, or a zip of one (as GitHub and Gradescope download them), copied into `into`."""
-    if submission.suffix == ".zip":
-        with zipfile.ZipFile(submission) as archive:
-            archive.extractall(into / "unzipped")
-        found = [p.parents[1] for p in (into / "unzipped").rglob("dbt/dbt_project.yml")]
-        if not found:
-            raise CourseSetupError(f"{submission.name} holds no project (no dbt/dbt_project.yml)")
-        submission = min(found, key=lambda p: len(p.parts))
-    project = into / "project"
-    shutil.copytree(submission, project, ignore=NOT_COPIED, symlinks=False)
-    for name in TRUSTED_FILES:
-        shutil.copyfile(PROJECT_DIR / name, project / name)
-    return project
-
-
-def find_submission(folder: Path, name: str) -> Path | None:
-    for candidate in (folder / name, folder / f"{name}.zip"):
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def grade_one(student: dict, submissions: Path, reference: Path, seed: int, parts, scratch: Path) -> dict:
-    started = time.monotonic()
-    entry = {**student, "seed": seed, "message": ""}
-    submission = find_submission(submissions, student["submission"])
-    if submission is None:
-        entry["message"] = f"no submission named {student['submission']} in {submissions}"
-        outcomes = [Outcome(p, "failed", "no submission") for p in parts]
-    else:
-        with tempfile.TemporaryDirectory(dir=scratch) as work:
-            try:
-                project = unpack(submission, Path(work))
-                warehouse = Path(work) / "warehouse" / reference.name
-                warehouse.parent.mkdir()
-                shutil.copyfile(reference, warehouse)
-                workspace = build_assignments(project, warehouse, seed, reference=reference)
-                outcomes = [run_part(part, workspace) for part in parts]
-            except (CourseSetupError, zipfile.BadZipFile) as error:
-                entry["message"] = str(error)
-                outcomes = [Outcome(p, "failed", str(error)) for p in parts]
-    entry["outcomes"] = outcomes
-    entry["seconds"] = time.monotonic() - started
-    return entry
-
-
 @main.command()
 @click.option("--submissions", type=click.Path(path_type=Path, file_okay=False), required=True)
 @click.option("--roster", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=PROJECT_DIR / "data" / "grading")
-def grade(submissions: Path, roster: Path, out: Path) -> None:
+@click.option("--jobs", type=click.IntRange(min=1), default=default_jobs, help="Graded at once (default: one per core)")
+def grade(submissions: Path, roster: Path, out: Path, jobs: int) -> None:
     """Grade every student of the roster: grades.csv, feedback/<id>.txt, results/<id>.json under --out."""
     salt, students = course_salt(), read_roster(roster)
     if not submissions.is_dir():
@@ -134,14 +80,20 @@ def grade(submissions: Path, roster: Path, out: Path) -> None:
         raise CourseSetupError("hidden checks are missing: grade from the instructor edition")
     scratch = out / "work"
     scratch.mkdir(parents=True, exist_ok=True)
+    seeds = [derive_seed(salt, student["student_id"]) for student in students]
+    # Each seed's reference is built once (the builds side by side), then every submission is graded against it.
+    distinct_seeds = list(dict.fromkeys(seeds))
+    references = dict(zip(distinct_seeds, in_processes(reference_for, distinct_seeds, jobs), strict=True))
+    jobs_to_grade = [
+        (student, submissions.resolve(), references[seed], seed, scratch)
+        for student, seed in zip(students, seeds, strict=True)
+    ]
     graded = []
-    for student in students:
-        seed = derive_seed(salt, student["student_id"])
-        reference = reference_warehouse(PROJECT_DIR, REFERENCE_DIR, seed)
-        entry = grade_one(student, submissions.resolve(), reference, seed, parts, scratch)
+    for entry in in_processes(grade_in_worker, jobs_to_grade, jobs):
+        entry["outcomes"] = [Outcome(part, *result) for part, result in zip(parts, entry["outcomes"], strict=True)]
         total = sum(o.score for o in entry["outcomes"])
         click.echo(
-            f"{student['student_id']}: {total}/{sum(p.points for p in parts)} in {entry['seconds']:.1f} s"
+            f"{entry['student_id']}: {total}/{sum(p.points for p in parts)} in {entry['seconds']:.1f} s"
             + (f"  ({entry['message']})" if entry["message"] else "")
         )
         graded.append(entry)

@@ -90,8 +90,9 @@ ASSIGNMENT_MODULES = (
 
 
 def load_assignments() -> tuple[list[Assignment], list[Part]]:
-    """Every assignment and its parts, in course order; hidden parts are runnable where their code exists."""
-    _registered.clear()
+    """Every assignment and its parts, in course order; hidden parts are runnable where their code exists.
+
+    Each checks module registers its parts once, when first imported: a second call finds the same parts."""
     assignments = []
     for name in ASSIGNMENT_MODULES:
         module = importlib.import_module(f"assignments.{name}.checks")

@@ -60,9 +60,15 @@ def settings_for(project_dir: Path, folder: Path, seed: int) -> Settings:
 
 
 def quiet_dbt(settings: Settings, *args: str) -> tuple[int, str]:
-    """Run dbt with its output kept rather than shown (a grading run would print thousands of lines)."""
+    """Run dbt with its output kept rather than shown (a grading run would print thousands of lines).
+
+    Its manifest, results and log go beside the warehouse it builds, not into the project's dbt/target:
+    builds of several seeds or submissions at once never share them."""
+    beside = settings.warehouse_path.parent
     with contextlib.redirect_stdout(io.StringIO()):
-        return run_dbt_with_status(settings, *args)
+        return run_dbt_with_status(
+            settings, *args, "--target-path", str(beside / "target"), "--log-path", str(beside / "logs")
+        )
 
 
 def build_base(project_dir: Path, folder: Path, seed: int) -> Path:
@@ -124,7 +130,8 @@ class Workspace:
 
     @property
     def dbt_target(self) -> Path:
-        return self.project_dir / "dbt" / "target"
+        """Where the assignment build wrote its manifest and results (quiet_dbt)."""
+        return self.warehouse.parent / "target"
 
     def node_results(self) -> dict[str, dict]:
         """The last assignment build's result per dbt node name (status, message, failures)."""
@@ -155,8 +162,7 @@ class Workspace:
 
     def dbt_on(self, warehouse: Path, *args: str) -> tuple[int, str]:
         """Run dbt on the submission's project against another warehouse; its results go beside that warehouse."""
-        settings = settings_for(self.project_dir, warehouse.parent, self.seed)
-        return quiet_dbt(settings, *args, "--target-path", str(warehouse.parent / "target"))
+        return quiet_dbt(settings_for(self.project_dir, warehouse.parent, self.seed), *args)
 
     def failing_rows(self, test_sql: str, plant: str = "") -> int:
         """Rows a test returns, after running `plant` (SQL that breaks the data) in a transaction rolled back after."""
@@ -180,10 +186,12 @@ def build_assignments(project_dir: Path, warehouse: Path, seed: int, reference: 
     """
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("drop schema if exists assignments cascade")
+    workspace = Workspace(project_dir=project_dir, warehouse=warehouse, seed=seed, reference=reference)
+    # A build that fails before writing its results must not leave an earlier build's for the checks.
+    shutil.rmtree(workspace.dbt_target, ignore_errors=True)
     settings = settings_for(project_dir, warehouse.parent, seed)
-    shutil.rmtree(settings.dbt_dir / "target", ignore_errors=True)
-    _, output = quiet_dbt(settings, "build", "--select", *ASSIGNMENT_NODES)
-    return Workspace(project_dir=project_dir, warehouse=warehouse, seed=seed, reference=reference, build_output=output)
+    _, workspace.build_output = quiet_dbt(settings, "build", "--select", *ASSIGNMENT_NODES)
+    return workspace
 
 
 def last_error(output: str) -> str:
