@@ -36,6 +36,15 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["DBT_LOG_PATH"] = str(PROJECT_DIR / "dbt" / "logs" / f"test-{worker}")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules with long end-to-end runs (marked `full`) first, the others after, each in file order.
+
+    Workers take whole modules in this order (Makefile: PYTEST_WORKERS); the short modules then
+    fill in around the long ones, where a long module handed out last would leave a worker idle."""
+    long_modules = {item.path for item in items if item.get_closest_marker("full")}
+    items.sort(key=lambda item: item.path not in long_modules)
+
+
 def make_settings(data_dir: Path, **changes) -> Settings:
     settings = Settings(
         project_dir=PROJECT_DIR,
