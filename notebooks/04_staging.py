@@ -169,7 +169,7 @@ warehouse("select event_id, event_type, event_timestamp, source_file from audit.
 # ## A full refresh rebuilds staging
 #
 # `--full-refresh` rebuilds `stg_events` from the whole raw table: the lost row is
-# back and the audit view is empty.
+# back and the audit table, built again after it, is empty.
 
 # %%
 lesson.dbt(settings, "build", *STAGING, "--full-refresh")
