@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -35,6 +36,7 @@ from {{ cookiecutter.package_name }}.ingest.generator import Event, iter_events
 from {{ cookiecutter.package_name }}.ingest.lake import LocalLakeSink, list_lake_files
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.warehouse.dbt_runner import build_models, missing_events, run_dbt
+from {{ cookiecutter.package_name }}.warehouse.dbt_session import one_dbt_process
 from {{ cookiecutter.package_name }}.warehouse.load import load_lake
 
 from conftest import make_settings
@@ -164,7 +166,7 @@ class Timeline:
 
 
 @pytest.fixture(scope="module")
-def timeline(tmp_path_factory: pytest.TempPathFactory) -> Timeline:
+def timeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Timeline]:
     data_dir = tmp_path_factory.mktemp("incremental")
     settings = make_settings(data_dir)
     catalog = build_catalog(settings.seed)
@@ -177,74 +179,78 @@ def timeline(tmp_path_factory: pytest.TempPathFactory) -> Timeline:
     assert NEW_END - too_late.timestamp > timedelta(days=3, hours=1)
     held_back = {late.event_id, too_late.event_id}
 
-    # 1. The first three days, on time, except the two events held back.
-    with LocalLakeSink(settings.lake_dir, buffer_seconds=settings.lake_buffer_seconds) as lake:
-        for event in first_days:
-            if event.event_id not in held_back:
-                lake.put_line(event.to_json(), event.timestamp)
-    load_lake(settings)
-    build_models_and_snapshot(settings)
-    initial_ids = staged_ids(settings)
+    # Every load and build of this module, here and in the tests that use this warehouse, runs in
+    # one dbt process (as the transform DAG's do): dbt starts and parses the project once, not once
+    # per command.
+    with one_dbt_process(settings):
+        # 1. The first three days, on time, except the two events held back.
+        with LocalLakeSink(settings.lake_dir, buffer_seconds=settings.lake_buffer_seconds) as lake:
+            for event in first_days:
+                if event.event_id not in held_back:
+                    lake.put_line(event.to_json(), event.timestamp)
+        load_lake(settings)
+        build_models_and_snapshot(settings)
+        initial_ids = staged_ids(settings)
 
-    # 2. Six new hours, generated into the lake by the project's own pipeline.
-    generate_to_lake(settings, FIRST_END, NEW_END)
-    load_lake(settings)
-    build_models_and_snapshot(settings)
-    after_new_hours_ids = staged_ids(settings)
+        # 2. Six new hours, generated into the lake by the project's own pipeline.
+        generate_to_lake(settings, FIRST_END, NEW_END)
+        load_lake(settings)
+        build_models_and_snapshot(settings)
+        after_new_hours_ids = staged_ids(settings)
 
-    # 3. The late payment, two days old, delivered now.
-    order_id, customer_id = late.body["order"]["order_id"], late.body["customer"]["customer_id"]
+        # 3. The late payment, two days old, delivered now.
+        order_id, customer_id = late.body["order"]["order_id"], late.body["customer"]["customer_id"]
 
-    def late_rows() -> dict[str, dict]:
-        return {
-            "order": row(settings, "marts.fct_orders", "order_id", order_id),
-            "customer": row(settings, "marts.dim_customers", "customer_id", customer_id),
-            "summary": row(settings, "analytics_candidate.analytics_orders", "order_id", order_id),
-        }
+        def late_rows() -> dict[str, dict]:
+            return {
+                "order": row(settings, "marts.fct_orders", "order_id", order_id),
+                "customer": row(settings, "marts.dim_customers", "customer_id", customer_id),
+                "summary": row(settings, "analytics_candidate.analytics_orders", "order_id", order_id),
+            }
 
-    before_late = late_rows()
-    deliver(settings, [late], NEW_END)
-    load_lake(settings)
-    build_models_and_snapshot(settings)
-    after_late = late_rows()
+        before_late = late_rows()
+        deliver(settings, [late], NEW_END)
+        load_lake(settings)
+        build_models_and_snapshot(settings)
+        after_late = late_rows()
 
-    # 4. At-least-once delivery: an early file and the latest one arrive again under new names.
-    before_duplicates = counts_and_sums(settings)
-    raw_rows_before = query(settings, "select count(*) from raw.raw_events")[0][0]
-    files = list_lake_files(settings.lake_dir)
-    for original in (files[0], files[-1]):
-        copy = original.with_name(original.name.replace("-1-", "-1-redelivered-", 1))
-        copy.write_bytes(original.read_bytes())
-    load_lake(settings)
-    build_models_and_snapshot(settings)
-    after_duplicates = counts_and_sums(settings)
-    raw_rows_after = query(settings, "select count(*) from raw.raw_events")[0][0]
+        # 4. At-least-once delivery: an early file and the latest one arrive again under new names.
+        before_duplicates = counts_and_sums(settings)
+        raw_rows_before = query(settings, "select count(*) from raw.raw_events")[0][0]
+        files = list_lake_files(settings.lake_dir)
+        for original in (files[0], files[-1]):
+            copy = original.with_name(original.name.replace("-1-", "-1-redelivered-", 1))
+            copy.write_bytes(original.read_bytes())
+        load_lake(settings)
+        build_models_and_snapshot(settings)
+        after_duplicates = counts_and_sums(settings)
+        raw_rows_after = query(settings, "select count(*) from raw.raw_events")[0][0]
 
-    # After these incremental runs: the tables a full refresh builds from the same raw table.
-    # (Rebuilt in place and put back, not in a copy at another path: a new path makes dbt parse again.)
-    incremental_copy = data_dir / "incremental.duckdb"
-    refreshed_copy = data_dir / "refreshed.duckdb"
-    copy_database(settings.warehouse_path, incremental_copy)
-    build_models_and_snapshot(settings, full_refresh=True)
-    copy_database(settings.warehouse_path, refreshed_copy)
-    copy_database(incremental_copy, settings.warehouse_path)
+        # After these incremental runs: the tables a full refresh builds from the same raw table.
+        # (Rebuilt in place and put back: the session's dbt knows this warehouse's path only.)
+        incremental_copy = data_dir / "incremental.duckdb"
+        refreshed_copy = data_dir / "refreshed.duckdb"
+        copy_database(settings.warehouse_path, incremental_copy)
+        build_models_and_snapshot(settings, full_refresh=True)
+        copy_database(settings.warehouse_path, refreshed_copy)
+        copy_database(incremental_copy, settings.warehouse_path)
 
-    return Timeline(
-        settings=settings,
-        initial_ids=initial_ids,
-        new_hour_ids={event.event_id for event in new_hours},
-        after_new_hours_ids=after_new_hours_ids,
-        late=late,
-        too_late=too_late,
-        before_late=before_late,
-        after_late=after_late,
-        before_duplicates=before_duplicates,
-        after_duplicates=after_duplicates,
-        raw_rows_before_duplicates=raw_rows_before,
-        raw_rows_after_duplicates=raw_rows_after,
-        incremental_copy=incremental_copy,
-        refreshed_copy=refreshed_copy,
-    )
+        yield Timeline(
+            settings=settings,
+            initial_ids=initial_ids,
+            new_hour_ids={event.event_id for event in new_hours},
+            after_new_hours_ids=after_new_hours_ids,
+            late=late,
+            too_late=too_late,
+            before_late=before_late,
+            after_late=after_late,
+            before_duplicates=before_duplicates,
+            after_duplicates=after_duplicates,
+            raw_rows_before_duplicates=raw_rows_before,
+            raw_rows_after_duplicates=raw_rows_after,
+            incremental_copy=incremental_copy,
+            refreshed_copy=refreshed_copy,
+        )
 
 
 def test_a_run_after_new_hours_adds_exactly_the_new_events(timeline):
