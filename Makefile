@@ -40,7 +40,7 @@ demo: install ## Bake the default project into build/demo and run its pipeline e
 test: install ## Run the template's tests
 	$(UV) run pytest
 
-test-assignments-long: install ## The assignments' self-test on 20 students' seeds instead of 5 (about 20 min)
+test-assignments-long: install ## The assignments' self-test on 20 students' seeds instead of 4 (about 20 min)
 	COURSE_SELFTEST_STUDENTS=20 $(UV) run pytest tests/test_assignments.py
 
 course-release: ## Write the student-only template for a course: make course-release DEST=../course-template
