@@ -8,6 +8,7 @@ dbt build on DuckDB, the audit, and publishing only when it passed.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import duckdb
@@ -15,6 +16,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.quality.gate import transform
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_results_path
 from {{ cookiecutter.package_name }}.warehouse.load import load_lake
 from {{ cookiecutter.package_name }}.warehouse.publish import published_tables
 
@@ -29,6 +31,12 @@ def deliver_next_hour(settings, hour: int = 0) -> None:
     start = TEST_END + timedelta(hours=hour)
     generate_to_lake(settings, start, start + timedelta(hours=1))
     load_lake(settings)
+
+
+def node_types_run(settings) -> set[str]:
+    """The kinds of dbt node (model, test, unit_test, ...) the last dbt command ran."""
+    results = json.loads(run_results_path(settings).read_text(encoding="utf-8"))["results"]
+    return {result["unique_id"].split(".")[0] for result in results}
 
 
 def execute(settings, sql: str) -> None:
@@ -50,6 +58,8 @@ def test_a_bad_row_in_the_new_hour_fails_the_hourly_gate(warehouse_copy):
 
     assert not hourly.published
     assert [failure for failure in hourly.gate.failures if EVENT_TYPE_TEST in failure], hourly.gate.failures
+    # Unit tests check the SQL on fixed rows: the hourly run leaves them to the daily run.
+    assert node_types_run(warehouse_copy) == {"model", "test", "snapshot"}
     assert published_tables(warehouse_copy) == published_before
     # Nothing was published, so the watermark stayed: the next hour's run tests the bad row again.
     deliver_next_hour(warehouse_copy, hour=1)
@@ -76,3 +86,4 @@ def test_a_bad_row_in_old_history_is_caught_by_the_daily_run_not_the_hourly_one(
     daily = transform(warehouse_copy, full_tests=True)
     assert not daily.published
     assert daily.gate.failures == (f"dbt test {DEVICE_TEST}: 1 failing row(s)",)
+    assert "unit_test" in node_types_run(warehouse_copy)

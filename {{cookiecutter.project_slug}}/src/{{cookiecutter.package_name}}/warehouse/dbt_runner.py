@@ -132,14 +132,18 @@ def build_models(settings: Settings, full_refresh: bool = False, full_tests: boo
 
 
 def build_options(full_refresh: bool = False, full_tests: bool = False) -> list[str]:
-    """dbt's options for a build: `--full-refresh`, and the var that makes every test read whole tables.
+    """dbt's options for a build: `--full-refresh`, the var that makes every test read whole tables,
+    and, on the hourly run, no unit tests.
 
     A full refresh rebuilds every row, so it tests every row too. A var given on the
     command line makes dbt parse the project again (seconds): the daily run pays it,
-    the hourly one does not.
+    the hourly one does not. Unit tests check the models' SQL on fixed rows, which no
+    new hour of data changes: the daily run, a full refresh and `make test` run them,
+    the hourly run does not (dbt's advice for production runs; 1.1 s an hour).
     """
-    options = ["--full-refresh"] if full_refresh else []
-    return options + (["--vars", "{test_whole_tables: true}"] if full_tests or full_refresh else [])
+    if full_tests or full_refresh:
+        return [*(["--full-refresh"] if full_refresh else []), "--vars", "{test_whole_tables: true}"]
+    return ["--exclude-resource-type", "unit_test"]
 
 
 def failed_tests(run_results: Path) -> tuple[str, ...]:
