@@ -16,7 +16,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.ingest.backfill import generate_to_lake
 from {{ cookiecutter.package_name }}.quality.gate import transform
-from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_results_path
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import build_models, run_results_path
 from {{ cookiecutter.package_name }}.warehouse.load import load_lake
 from {{ cookiecutter.package_name }}.warehouse.publish import published_tables
 
@@ -37,6 +37,42 @@ def node_types_run(settings) -> set[str]:
     """The kinds of dbt node (model, test, unit_test, ...) the last dbt command ran."""
     results = json.loads(run_results_path(settings).read_text(encoding="utf-8"))["results"]
     return {result["unique_id"].split(".")[0] for result in results}
+
+
+INCREMENTAL_MODELS = {
+    "intermediate.int_session_events": "session_id",
+    "intermediate.int_order_lifecycle": "order_id",
+    "intermediate.int_order_items_flattened": "order_id",
+    "marts.dim_customers": "customer_id",
+}
+WATERMARK = "(select loaded_after from staging.stg_events_tested_rows_watermark)"
+
+
+def rows_changed_by_load_time(settings) -> dict[str, int]:
+    """Each incremental model's rows whose last_loaded_at is after the watermark (the tested slice)."""
+    return {
+        model: count_rows(settings, f"select count(*) from {model} where last_loaded_at > {WATERMARK}")
+        for model in INCREMENTAL_MODELS
+    }
+
+
+def rows_of_keys_with_new_events(settings) -> dict[str, int]:
+    """Each incremental model's rows whose key has an event loaded after the watermark."""
+    return {
+        model: count_rows(
+            settings,
+            f"select count(*) from {model} where {key} in "
+            f"(select {key} from staging.stg_events where loaded_at > {WATERMARK})",
+        )
+        for model, key in INCREMENTAL_MODELS.items()
+    }
+
+
+def count_rows(settings, sql: str) -> int:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        count = con.execute(sql).fetchone()[0]
+    assert count > 0, sql  # an hour of events touches rows of every model
+    return count
 
 
 def execute(settings, sql: str) -> None:
@@ -87,3 +123,12 @@ def test_a_bad_row_in_old_history_is_caught_by_the_daily_run_not_the_hourly_one(
     assert not daily.published
     assert daily.gate.failures == (f"dbt test {DEVICE_TEST}: 1 failing row(s)",)
     assert "unit_test" in node_types_run(warehouse_copy)
+
+
+@pytest.mark.full  # a build of its own: the hourly gate's test above never builds past the bad row
+def test_the_incremental_models_slice_by_load_time_is_the_rows_of_the_new_events(warehouse_copy):
+    """Their tests read the rows whose last_loaded_at is after the watermark, not the rows of
+    the keys with new events (a join): both must be the same rows."""
+    deliver_next_hour(warehouse_copy)
+    assert build_models(warehouse_copy) == ()
+    assert rows_changed_by_load_time(warehouse_copy) == rows_of_keys_with_new_events(warehouse_copy)

@@ -9,6 +9,10 @@
     - in raw_events and stg_events, the rows loaded after the watermark: the latest
       loaded_at stg_events held when the audit last passed and publish_analytics ran
       (so the rows of a build whose audit failed are tested again by the next one);
+    - in the incremental models that keep each row's last_loaded_at (the latest load
+      of its events), the rows whose last_loaded_at is after the watermark: the rows
+      the new events changed, found without a join (at 10M events, a test of
+      int_session_events read them in 0.005 s, against 0.2 s through its key);
     - in every other model, the rows of the orders, sessions or customers those new
       events belong to: the model's key in the var `tested_rows_keys` (dbt_project.yml).
       A relationships test reads the new child rows against the whole parent table.
@@ -52,8 +56,8 @@
             {%- set loaded_after -%}
                 (select loaded_after from {{ watermark }})
             {%- endset -%}
-            {%- if key == 'loaded_at' -%}
-                loaded_at > {{ loaded_after }}
+            {%- if key in ('loaded_at', 'last_loaded_at') -%}
+                {{ key }} > {{ loaded_after }}
             {%- else -%}
                 {{ key }} in (
                     select {{ key }} from {{ api.Relation.create(database=staged.database, schema=staged.schema, identifier=staged.alias) }}
