@@ -64,6 +64,15 @@ def test_dbt_docs_generate_documents_every_model(built_warehouse):
     assert "orders_status_history" in catalogued
 
 
+def test_the_unit_tests_pass_on_the_built_models(built_warehouse):
+    """dbt's unit tests (unit_tests: in the models' YAML) on DuckDB: the hourly builds leave them out."""
+    run_dbt(built_warehouse, "test", "--select", "test_type:unit")
+    results = json.loads((target_dir(built_warehouse.dbt_dir) / "run_results.json").read_text())["results"]
+    assert len(results) >= 5
+    assert {result["unique_id"].split(".")[0] for result in results} == {"unit_test"}
+    assert {result["status"] for result in results} == {"pass"}
+
+
 def freshness_status(settings) -> str:
     """`dbt source freshness` on raw.raw_events; the status dbt wrote for it."""
     # An error status also makes dbt exit non-zero: the status it wrote says which.

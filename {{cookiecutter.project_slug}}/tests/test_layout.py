@@ -2,8 +2,9 @@
 
 ingest -> warehouse -> quality, in that order: the lake is all that ingest and the
 warehouse share, and the audit (quality) tells the warehouse what to publish, not
-the other way round. errors.py, settings.py and contracts/ are shared by every
-stage; the command line and the benchmarks sit on top and may import anything.
+the other way round. errors.py, settings.py, processes.py and contracts/ are
+shared by every stage; the command line and the benchmarks sit on top and may
+import anything.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from conftest import PROJECT_DIR
 PACKAGE_DIR = next(path.parent for path in (PROJECT_DIR / "src").glob("*/__init__.py"))
 PACKAGE = PACKAGE_DIR.name
 STAGES = ("ingest", "warehouse", "quality")  # pipeline order
-SHARED = {"", "errors", "settings", "contracts"}  # "" is the package's own __init__
+SHARED = {"", "errors", "settings", "contracts", "processes"}  # "" is the package's own __init__
 TOOLING_RANK = len(STAGES)  # cli, bench: on top of every stage
 
 
@@ -63,7 +64,7 @@ def test_each_stage_has_its_folder():
         assert (PACKAGE_DIR / stage / "__init__.py").is_file(), stage
     assert (PROJECT_DIR / "infra" / "snowflake").is_dir()
     # The package holds stages, shared modules and tooling; nothing else sits loose at its top.
-    loose = {path.stem for path in PACKAGE_DIR.glob("*.py")} - {"__init__", "errors", "settings", "cli"}
+    loose = {path.stem for path in PACKAGE_DIR.glob("*.py")} - {"__init__", "errors", "settings", "processes", "cli"}
     assert loose == set(), loose
 
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import click
 
+from {{ cookiecutter.package_name }}.processes import map_in_processes
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .framework import ASSIGNMENTS_DIR, Outcome, load_assignments, run_part
 from .report import check_summary, table, write_results
 from .seeds import CourseSetupError, course_salt, derive_seed, read_roster
-from .submission import PROJECT_DIR, default_jobs, grade_in_worker, in_processes, reference_for
+from .submission import PROJECT_DIR, default_jobs, grade_in_worker, reference_for
 from .workspace import WINDOW_END, WINDOW_START, BuildFailed, build_assignments, build_base
 
 # The student edition records each graded file's starter here: an unchanged file is "not started".
@@ -83,13 +84,13 @@ def grade(submissions: Path, roster: Path, out: Path, jobs: int) -> None:
     seeds = [derive_seed(salt, student["student_id"]) for student in students]
     # Each seed's reference is built once (the builds side by side), then every submission is graded against it.
     distinct_seeds = list(dict.fromkeys(seeds))
-    references = dict(zip(distinct_seeds, in_processes(reference_for, distinct_seeds, jobs), strict=True))
+    references = dict(zip(distinct_seeds, map_in_processes(reference_for, distinct_seeds, jobs), strict=True))
     jobs_to_grade = [
         (student, submissions.resolve(), references[seed], seed, scratch)
         for student, seed in zip(students, seeds, strict=True)
     ]
     graded = []
-    for entry in in_processes(grade_in_worker, jobs_to_grade, jobs):
+    for entry in map_in_processes(grade_in_worker, jobs_to_grade, jobs):
         entry["outcomes"] = [Outcome(part, *result) for part, result in zip(parts, entry["outcomes"], strict=True)]
         total = sum(o.score for o in entry["outcomes"])
         click.echo(

@@ -7,14 +7,11 @@ separate processes: `make grade` runs one per CPU core (`JOBS=`).
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .framework import ASSIGNMENTS_DIR, Outcome, Part, load_assignments, run_part
@@ -31,20 +28,6 @@ REFERENCE_DIR = PROJECT_DIR / "data" / "grading" / "reference"
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
-
-
-def in_processes(function: Callable, items: Iterable, jobs: int) -> Iterable:
-    """`map(function, items)`, in `jobs` processes when there is more than one; results in the order of `items`.
-
-    Spawned, not forked: a fresh interpreter inherits no open DuckDB file or thread from the grader."""
-    items = list(items)
-    jobs = min(jobs, len(items))
-    if jobs <= 1:
-        yield from map(function, items)
-        return
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        yield from pool.map(function, items)
 
 
 def reference_for(seed: int) -> Path:

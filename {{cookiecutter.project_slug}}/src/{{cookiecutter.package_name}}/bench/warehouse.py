@@ -27,12 +27,10 @@ deployed pipeline has it parsed already.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import heapq
 import itertools
 import json
-import multiprocessing
 import os
 import platform
 import resource
@@ -52,6 +50,7 @@ from ..ingest.backfill import DEMO_START
 from ..ingest.catalog import build_catalog
 from ..ingest.generator import HOUR_MS, iter_event_lines
 from ..ingest.lake import DELIVERY_STREAM, LocalLakeSink, list_lake_files
+from ..processes import map_in_processes
 from ..settings import Settings
 from ..warehouse.dbt_runner import build_models, run_dbt, run_results_path
 from ..warehouse.load import load_lake
@@ -106,14 +105,7 @@ def deliver_shops(settings: Settings, shops: int, start: datetime, end: datetime
         (settings, tuple(seeds[number::streams]), start, end, f"{DELIVERY_STREAM}-{number + 1}")
         for number in range(streams)
     ]
-    if streams == 1:
-        results = [_deliver_shops(jobs[0])]
-    else:
-        # Not multiprocessing.Pool: when one of its workers dies, its map waits forever;
-        # this executor raises BrokenProcessPool instead.
-        spawn = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(streams, mp_context=spawn) as pool:
-            results = list(pool.map(_deliver_shops, jobs))
+    results = list(map_in_processes(_deliver_shops, jobs, streams))
     return sum(events for events, _ in results), sum(files for _, files in results)
 
 
