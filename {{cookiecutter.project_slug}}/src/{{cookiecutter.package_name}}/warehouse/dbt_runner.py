@@ -139,7 +139,7 @@ def build_options(full_refresh: bool = False, full_tests: bool = False) -> list[
     command line makes dbt parse the project again (seconds): the daily run pays it,
     the hourly one does not. Unit tests check the models' SQL on fixed rows, which no
     new hour of data changes: the daily run, a full refresh and `make test` run them,
-    the hourly run does not (dbt's advice for production runs; 1.1 s an hour).
+    the hourly run does not (dbt's advice for production runs; 1.1 s of an hour at 10M events).
     """
     if full_tests or full_refresh:
         return [*(["--full-refresh"] if full_refresh else []), "--vars", "{test_whole_tables: true}"]
