@@ -12,7 +12,7 @@ import sys
 import duckdb
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_dbt, target_dir
+from {{ cookiecutter.package_name }}.warehouse.dbt_runner import run_dbt, run_results_path, target_dir
 
 MODELS = {
     "stg_events",
@@ -67,7 +67,7 @@ def test_dbt_docs_generate_documents_every_model(built_warehouse):
 def test_the_unit_tests_pass_on_the_built_models(built_warehouse):
     """dbt's unit tests (unit_tests: in the models' YAML) on DuckDB: the hourly builds leave them out."""
     run_dbt(built_warehouse, "test", "--select", "test_type:unit")
-    results = json.loads((target_dir(built_warehouse.dbt_dir) / "run_results.json").read_text())["results"]
+    results = json.loads(run_results_path(built_warehouse).read_text())["results"]
     assert len(results) >= 5
     assert {result["unique_id"].split(".")[0] for result in results} == {"unit_test"}
     assert {result["status"] for result in results} == {"pass"}

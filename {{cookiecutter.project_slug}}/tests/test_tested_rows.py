@@ -48,31 +48,32 @@ INCREMENTAL_MODELS = {
 WATERMARK = "(select loaded_after from staging.stg_events_tested_rows_watermark)"
 
 
-def rows_changed_by_load_time(settings) -> dict[str, int]:
+def rows_changed_by_load_time(settings) -> dict[str, list[int]]:
     """Each incremental model's rows whose last_loaded_at is after the watermark (the tested slice)."""
     return {
-        model: count_rows(settings, f"select count(*) from {model} where last_loaded_at > {WATERMARK}")
+        model: row_ids(settings, f"select rowid from {model} where last_loaded_at > {WATERMARK}")
         for model in INCREMENTAL_MODELS
     }
 
 
-def rows_of_keys_with_new_events(settings) -> dict[str, int]:
+def rows_of_keys_with_new_events(settings) -> dict[str, list[int]]:
     """Each incremental model's rows whose key has an event loaded after the watermark."""
     return {
-        model: count_rows(
+        model: row_ids(
             settings,
-            f"select count(*) from {model} where {key} in "
+            f"select rowid from {model} where {key} in "
             f"(select {key} from staging.stg_events where loaded_at > {WATERMARK})",
         )
         for model, key in INCREMENTAL_MODELS.items()
     }
 
 
-def count_rows(settings, sql: str) -> int:
+def row_ids(settings, sql: str) -> list[int]:
+    """The rows `sql` selects, by their rowid in their table, sorted."""
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        count = con.execute(sql).fetchone()[0]
-    assert count > 0, sql  # an hour of events touches rows of every model
-    return count
+        ids = sorted(row_id for (row_id,) in con.execute(sql).fetchall())
+    assert ids, sql  # an hour of events touches rows of every model
+    return ids
 
 
 def execute(settings, sql: str) -> None:
