@@ -51,7 +51,7 @@ lesson.load(settings)
 #
 # `transform` runs `dbt build` (every model, each followed by its tests) into the
 # candidate schema `analytics_candidate`; then the Great Expectations suites check
-# raw, staging and the candidates; only if all of it passes does `publish` swap the
+# raw, staging and the candidates; only if all of it passes does `publish` copy the
 # candidates into `analytics`, the schema the dashboard reads. dbt prints a line per
 # model and test: the notebook keeps the last few.
 

@@ -42,14 +42,15 @@ FAKESNOW_GAPS = {
     "that move events without a required field to the rejects and record LOAD_FAILED files (which needs "
     "COPY's result), and the check of required fields runs as a query on hostile rows",
     "incremental runs": "dbt-snowflake merges through a temporary table, which fakesnow cannot create: "
-    "the incremental SQL of stg_events and dim_customers is compiled and run as a query",
+    "the incremental SQL of stg_events, dim_customers and analytics_orders is compiled and run as a query",
     "unit tests": "dbt unit tests build their fixtures as temporary tables: compiled",
     "FLATTEN's INDEX": "fakesnow numbers the elements with row_number() over (), so some order lines get "
     "another line's number: fct_order_items is compared by order and product, not by line number",
     "assert_order_items_sum_to_subtotal": "fakesnow sums NUMBER(12,2) columns as DOUBLE (Snowflake keeps "
     "them exact), so the lines' float sum can differ from the subtotal by 1e-14: excluded here",
-    "publish_analytics": "fakesnow's parser rejects ALTER TABLE ... SWAP WITH and GRANT: the macro's statements "
-    "are printed with dry_run (it still asks fakesnow which published tables exist) and parsed as Snowflake SQL",
+    "publish_analytics": "fakesnow's parser rejects GRANT, and it turns CREATE OR REPLACE TABLE ... CLONE into "
+    "a CREATE TABLE ... AS that fails on a table published before: the macro's statements are printed with "
+    "dry_run and parsed as Snowflake SQL",
 }
 __doc__ += "\n".join(f"  - {name}: {gap}." for name, gap in FAKESNOW_GAPS.items())
 
@@ -211,9 +212,13 @@ def test_what_fakesnow_cannot_run_compiles_for_snowflake(snowflake_build):
     assert result.stdout.count('TEMPORARY table names can *only* use the "temp" catalog') == len(unit_tests)
 
     # The incremental branch (the tables exist now, so is_incremental() is true).
-    result = dbt(work, "compile", "--select", "stg_events", "dim_customers")
+    result = dbt(work, "compile", "--select", "stg_events", "dim_customers", "analytics_orders")
     assert result.returncode == 0, result.stdout[-3000:]
-    incremental = [compiled_dir / "staging" / "raw" / "stg_events.sql", compiled_dir / "marts" / "dim_customers.sql"]
+    incremental = [
+        compiled_dir / "staging" / "raw" / "stg_events.sql",
+        compiled_dir / "marts" / "dim_customers.sql",
+        compiled_dir / "analytics" / "analytics_orders.sql",
+    ]
     assert "dateadd" in incremental[0].read_text().lower()
 
     # Each compiled query runs on fakesnow: the unit tests' over their fixtures, returning rows.
@@ -225,7 +230,7 @@ def test_what_fakesnow_cannot_run_compiles_for_snowflake(snowflake_build):
             assert rows > 0 or path in incremental, path.name
 
 
-def test_publishing_swaps_each_candidate_into_the_published_schema(snowflake_build):
+def test_publishing_clones_each_candidate_into_the_published_schema(snowflake_build):
     """publish_analytics on Snowflake, as far as fakesnow goes (see FAKESNOW_GAPS): dry_run prints the statements."""
     work, _, _ = snowflake_build
     result = dbt(work, "run-operation", "publish_analytics", "--args", "{dry_run: true}")
@@ -234,10 +239,9 @@ def test_publishing_swaps_each_candidate_into_the_published_schema(snowflake_bui
     published = f"{DATABASE.lower()}.analytics"
     expected = [f"create schema if not exists {published}"]
     for table in ("analytics_customer_summary", "analytics_order_items", "analytics_orders", "analytics_sessions"):
-        # Nothing is published yet: each table is created empty, then swapped with its candidate.
+        # A zero-copy clone: the candidate stays whole for the next incremental build.
         expected += [
-            f"create table {published}.{table} like {published}_candidate.{table}",
-            f"alter table {published}.{table} swap with {published}_candidate.{table}",
+            f"create or replace table {published}.{table} clone {published}_candidate.{table}",
             f"grant select on table {published}.{table} to role reporter",
         ]
     # Last, once every table is published: the watermark of the hourly tests (dbt/macros/tests/tested_rows.sql).

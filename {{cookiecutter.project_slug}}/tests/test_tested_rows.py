@@ -44,6 +44,11 @@ INCREMENTAL_MODELS = {
     "intermediate.int_order_lifecycle": "order_id",
     "intermediate.int_order_items_flattened": "order_id",
     "marts.dim_customers": "customer_id",
+    "marts.fct_orders": "order_id",
+    "marts.fct_order_items": "order_id",
+    "analytics_candidate.analytics_sessions": "session_id",
+    "analytics_candidate.analytics_order_items": "order_id",
+    "analytics_candidate.analytics_orders": "order_id",
 }
 WATERMARK = "(select loaded_after from staging.stg_events_tested_rows_watermark)"
 

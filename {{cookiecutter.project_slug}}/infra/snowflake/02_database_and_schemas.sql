@@ -6,7 +6,7 @@
 --      audit, snapshots
 --    The reporter only reads marts and analytics, including tables dbt creates later.
 --    Write-audit-publish: dbt builds the analytics tables into analytics_candidate,
---    which the reporter cannot read; `dbt run-operation publish_analytics` swaps them
+--    which the reporter cannot read; `dbt run-operation publish_analytics` clones them
 --    into analytics once the audit passed, and grants the reporter each published table.
 use role sysadmin;
 

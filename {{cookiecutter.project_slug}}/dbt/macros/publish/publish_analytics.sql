@@ -8,8 +8,9 @@
     with its candidate, then moves the hourly tests' watermark (macros/tests/tested_rows.sql):
       - DuckDB: all tables in ONE transaction, so a reader sees the old tables or
         the new ones, never a mix;
-      - Snowflake: ALTER TABLE ... SWAP WITH, a metadata operation per table (no
-        copy); a table published for the first time is created empty, then swapped.
+      - Snowflake: CREATE OR REPLACE TABLE ... CLONE, a zero-copy clone per table (a
+        metadata operation). A clone, not a swap: the candidates stay whole, because
+        the incremental ones are merged into by the next build.
 
     Run it with:  dbt run-operation publish_analytics
     See what it would run:  dbt run-operation publish_analytics --args '{dry_run: true}'
@@ -21,13 +22,14 @@
 {% endmacro %}
 
 
-{#- The table models of the analytics folder, as (candidate relation, table name), sorted by name. -#}
+{#- The tables of the analytics folder (table and incremental models), as (candidate relation,
+    table name), sorted by name. -#}
 {% macro analytics_candidate_tables() %}
     {%- set tables = [] -%}
     {%- for node in graph.nodes.values()
             | selectattr('resource_type', 'equalto', 'model')
             | sort(attribute='name') -%}
-        {%- if node.fqn[1] == 'analytics' and node.config.materialized == 'table' -%}
+        {%- if node.fqn[1] == 'analytics' and node.config.materialized in ('table', 'incremental') -%}
             {%- do tables.append((api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias), node.alias)) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -77,11 +79,8 @@
     {%- set tables = [] -%}
     {%- for candidate, table in analytics_candidate_tables() -%}
         {%- set published_table = target.database ~ '.' ~ published ~ '.' ~ table -%}
-        {%- if adapter.get_relation(database=target.database, schema=published, identifier=table) is none -%}
-            {%- do statements.append('create table ' ~ published_table ~ ' like ' ~ candidate) -%}
-        {%- endif -%}
-        {%- do statements.append('alter table ' ~ published_table ~ ' swap with ' ~ candidate) -%}
-        {#- SWAP WITH swaps the grants too: the readers' grants move with the old data. -#}
+        {%- do statements.append('create or replace table ' ~ published_table ~ ' clone ' ~ candidate) -%}
+        {#- A clone has none of the replaced table's grants: the readers are granted again. -#}
         {%- for role in var('analytics_reader_roles') -%}
             {%- do statements.append('grant select on table ' ~ published_table ~ ' to role ' ~ role) -%}
         {%- endfor -%}

@@ -1,14 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_item_id',
+        incremental_strategy='merge',
+        on_schema_change='fail'
+    )
+}}
+
+-- Incremental: a run takes the lines fct_order_items merged since the previous one
+-- (their last_loaded_at is later than any here) and merges them on order_item_id.
+
 with
 
 order_items as (
 
     select * from {{ ref('fct_order_items') }}
+    {% if is_incremental() %}
+        where last_loaded_at > (select max(previous.last_loaded_at) from {{ this }} as previous)
+    {% endif %}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+        where last_loaded_at > (select max(previous.last_loaded_at) from {{ this }} as previous)
+    {% endif %}
 
 ),
 
@@ -31,6 +49,7 @@ final as (
         cast(order_items.line_amount / nullif(orders.subtotal, 0) as decimal(9, 4)) as share_of_order_subtotal,
         order_items.order_status,
         order_items.is_revenue,
+        order_items.last_loaded_at,
         case
             when order_items.is_revenue then order_items.line_amount
             else cast(0 as decimal(12, 2))

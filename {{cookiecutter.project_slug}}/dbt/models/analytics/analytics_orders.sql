@@ -1,14 +1,39 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='merge',
+        on_schema_change='fail'
+    )
+}}
+
+/*
+    Incremental. An order's place in its customer's history (customer_order_number,
+    days_since_previous_order) changes when an earlier order of the customer arrives
+    late, and its customer columns change with the customer. So a run recomputes
+    every order of each customer with events loaded after the latest last_loaded_at
+    here (dim_customers' last_loaded_at: it covers the order events too), and merges
+    only the rows that differ from the ones here: a new hour merges its own orders,
+    not the whole history of each customer who came back.
+*/
+
 with
-
-orders as (
-
-    select * from {{ ref('fct_orders') }}
-
-),
 
 customers as (
 
     select * from {{ ref('dim_customers') }}
+    {% if is_incremental() %}
+        where last_loaded_at > (select max(previous.last_loaded_at) from {{ this }} as previous)
+    {% endif %}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+        where customer_id in (select customers.customer_id from customers)
+    {% endif %}
 
 ),
 
@@ -60,7 +85,8 @@ final as (
         customer_orders.customer_order_number,
         customer_orders.customer_order_number = 1 as is_first_order,
         {{ dbt.datediff('customer_orders.previous_order_at', 'orders.order_created_at', 'day') }}
-            as days_since_previous_order
+            as days_since_previous_order,
+        orders.last_loaded_at
     from orders
     inner join customer_orders
         on orders.order_id = customer_orders.order_id
@@ -69,4 +95,15 @@ final as (
 
 )
 
-select * from final
+{% if is_incremental() %}
+
+    select * from final
+    except
+    select * from {{ this }}
+    where customer_id in (select customers.customer_id from customers)
+
+{% else %}
+
+    select * from final
+
+{% endif %}

@@ -1,8 +1,23 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='merge',
+        on_schema_change='fail'
+    )
+}}
+
+-- Incremental: a run takes the sessions int_session_events recomputed since the previous
+-- one (their last_loaded_at is later than any here) and merges them on session_id.
+
 with
 
 sessions as (
 
     select * from {{ ref('int_session_events') }}
+    {% if is_incremental() %}
+        where last_loaded_at > (select max(previous.last_loaded_at) from {{ this }} as previous)
+    {% endif %}
 
 ),
 
@@ -22,7 +37,8 @@ final as (
         cast(orders_created as bigint) as orders_created,
         has_cart,
         has_checkout,
-        has_order
+        has_order,
+        last_loaded_at
     from sessions
 
 )

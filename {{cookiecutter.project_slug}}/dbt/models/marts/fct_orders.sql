@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='merge',
+        on_schema_change='fail'
+    )
+}}
+
 /*
     One row per order across its lifecycle: created -> paid -> fulfilled, or
     cancelled (before or after payment). The pivot of the order's events into one
@@ -6,6 +15,10 @@
     Revenue is recognised at payment: an order is revenue (is_revenue, net_revenue =
     total_amount) once paid, stays revenue when fulfilled, and stops being revenue if
     it is cancelled. Reports date it by order_created_at.
+
+    Incremental: a run takes only the orders int_order_lifecycle recomputed since the
+    previous one (their last_loaded_at is later than any here) and merges them on
+    order_id. An hourly run then copies an hour of orders, not every order each time.
 */
 
 with
@@ -13,6 +26,9 @@ with
 orders as (
 
     select * from {{ ref('int_order_lifecycle') }}
+    {% if is_incremental() %}
+        where last_loaded_at > (select max(previous.last_loaded_at) from {{ this }} as previous)
+    {% endif %}
 
 ),
 
@@ -40,7 +56,8 @@ final as (
         shipping,
         total_amount,
         is_revenue,
-        net_revenue
+        net_revenue,
+        last_loaded_at
     from orders
 
 )

@@ -47,7 +47,7 @@ import duckdb
 
 from ..errors import PipelineError
 from ..ingest.backfill import DEMO_START
-from ..ingest.catalog import build_catalog
+from ..ingest.catalog import Catalog, build_catalog
 from ..ingest.generator import HOUR_MS, iter_event_lines
 from ..ingest.lake import DELIVERY_STREAM, LocalLakeSink, list_lake_files
 from ..processes import map_in_processes
@@ -70,9 +70,25 @@ TARGET_HOUR_GROWTH = 1.5  # the hourly run, over the hourly run of a lake at lea
 TARGET_PEAK_MIB = 4 * 1024
 
 
-def _merged_hours(seeds: Sequence[int], start: datetime, end: datetime) -> Iterator[list[tuple[int, str, str]]]:
+def shop_catalog(seed: int, first_seed: int) -> Catalog:
+    """The catalog of the shop of `seed`, its customers numbered after those of the shops of
+    `first_seed` ... `seed - 1`: every seed numbers its customers from C00001, and in one
+    warehouse the shops must not share them (one customer_id with 167 countries and sign-up
+    dates, and 167 shops' orders, is no customer a real warehouse holds)."""
+    catalog = build_catalog(seed)
+    offset = (seed - first_seed) * len(catalog.customers)
+    customers = tuple(
+        dataclasses.replace(customer, customer_id=f"C{offset + number:05d}")
+        for number, customer in enumerate(catalog.customers, start=1)
+    )
+    return Catalog(catalog.products, customers, catalog.customer_cum_weights)
+
+
+def _merged_hours(
+    seeds: Sequence[int], first_seed: int, start: datetime, end: datetime
+) -> Iterator[list[tuple[int, str, str]]]:
     """The events of several shops, one sorted list per clock hour, as one stream would receive them."""
-    streams = [iter_event_lines(seed, start, end, build_catalog(seed)) for seed in seeds]
+    streams = [iter_event_lines(seed, start, end, shop_catalog(seed, first_seed)) for seed in seeds]
     hours = heapq.merge(*streams, key=lambda batch: batch[0][0] // HOUR_MS)
     for _, batches in itertools.groupby(hours, key=lambda batch: batch[0][0] // HOUR_MS):
         merged = [record for batch in batches for record in batch]
@@ -91,7 +107,7 @@ def _deliver_shops(job: tuple[Settings, tuple[int, ...], datetime, datetime, str
         keep_paths=False,
     )
     with sink:
-        for records in _merged_hours(seeds, start, end):
+        for records in _merged_hours(seeds, settings.seed, start, end):
             sink.put_records(records)
     return sink.records_written, sink.file_count
 
@@ -170,7 +186,14 @@ def bench_lake(
     there for the same shops and window (generating 10M events takes minutes, and a lake is
     a pure function of its seeds and window, so a kept one is the same lake)."""
     manifest = folder / "bench-lake.json"
-    key = {"seed": settings.seed, "shops": shops, "start": start.isoformat(), "end": end.isoformat()}
+    # "customers": each shop has its own (shop_catalog); a kept lake whose shops shared theirs is made again.
+    key = {
+        "seed": settings.seed,
+        "shops": shops,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "customers": "each shop its own",
+    }
     if reuse and manifest.is_file():
         kept = json.loads(manifest.read_text(encoding="utf-8"))
         if kept.pop("key") == key:

@@ -11,7 +11,7 @@
 A failed audit leaves the published tables as they were, so the dashboard keeps
 showing the last data that passed, and the result says what failed. The gate
 lives here, with the checks, because it decides; the warehouse only builds and
-swaps tables when told to.
+publishes tables when told to.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Publish: replace the analytics tables dashboards read with their audited candidates.
 
-`dbt run-operation publish_analytics` swaps every table of the candidate schema
-`analytics_candidate` into the published schema `analytics` (DuckDB: one
-transaction; Snowflake: ALTER TABLE ... SWAP WITH). Whether to publish is the
+`dbt run-operation publish_analytics` replaces every table of the published schema
+`analytics` with its candidate in `analytics_candidate` (DuckDB: copies, in one
+transaction; Snowflake: zero-copy clones). Whether to publish is the
 audit's decision (quality/gate.py); this module only carries it out.
 """
 
