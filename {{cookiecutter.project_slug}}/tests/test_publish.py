@@ -104,6 +104,26 @@ def test_a_failed_dbt_test_leaves_every_published_table_unchanged_and_is_named(w
     assert "Audit failed (1 check(s))" in report and "assert_order_total_equals_components" in report
 
 
+def test_a_null_a_mart_refuses_is_an_audit_finding_and_nothing_is_published(warehouse_copy):
+    """fct_orders.tax has a not_null constraint (the contract in _marts.yml), not a not_null test:
+    the warehouse refuses the row as the incremental run merges it, and the gate names it."""
+    published_before = snapshot(warehouse_copy)
+
+    def no_tax(event: dict) -> None:
+        event["order"]["order_id"] = "00000000-0000-4000-8000-000000000003"
+        event["order"]["tax"] = None
+
+    plant_raw_event(warehouse_copy, "00000000-0000-4000-8000-000000000004", no_tax)
+    result = transform(warehouse_copy)
+
+    assert not result.gate.passed and not result.published
+    assert result.gate.failures == ("dbt model fct_orders: Constraint Error: NOT NULL constraint failed: fct_orders.tax",)
+    assert snapshot(warehouse_copy) == published_before
+    with duckdb.connect(str(warehouse_copy.warehouse_path), read_only=True) as con:
+        # Refused, not written: the mart holds no order without a tax.
+        assert con.execute("select count(*) from marts.fct_orders where tax is null").fetchone() == (0,)
+
+
 def test_publishing_is_one_transaction_and_replaces_each_table_with_its_candidate(warehouse_copy):
     published_before = snapshot(warehouse_copy)
     execute(warehouse_copy, f"delete from {CANDIDATE_SCHEMA}.analytics_orders where order_date < '2025-10-05'")

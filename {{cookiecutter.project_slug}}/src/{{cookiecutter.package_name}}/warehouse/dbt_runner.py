@@ -102,16 +102,17 @@ def build_models(settings: Settings, full_refresh: bool = False, full_tests: boo
 
     The analytics models land in the candidate schema (analytics_candidate), which
     no dashboard reads: publishing them is a separate step (see publish.py and quality/gate.py).
-    Incremental models (stg_events, dim_customers) process only what is new;
-    `full_refresh` rebuilds them from the whole raw table. The data tests read
+    Incremental models (stg_events and most models after it) process only what
+    is new; `full_refresh` rebuilds them from the whole raw table. The data tests read
     the rows loaded since the last publish (dbt/macros/tests/tested_rows.sql);
     `full_tests` (and `full_refresh`) makes them read every row, as the daily run
     does. On the local target, the events set aside at staging
     (stg_quarantined_events) are then counted on one line, and loaded events
     missing from staging (a failed audit) are named.
 
-    Returns the failed data tests, one line each with its count of failing rows
-    (empty when every test passed). Anything else that fails (a model's SQL or
+    Returns the failed data tests, one line each with its count of failing rows,
+    and the models whose rows the warehouse refused for a null in a not_null
+    column (empty when all passed). Anything else that fails (a model's SQL or
     contract, a test that cannot run) raises PipelineError.
     """
     run_results = run_results_path(settings)
@@ -146,26 +147,49 @@ def build_options(full_refresh: bool = False, full_tests: bool = False) -> list[
     return ["--exclude-resource-type", "unit_test"]
 
 
+# How DuckDB and Snowflake refuse a null in a column with a not_null constraint (the
+# contracts of the marts and analytics models): a finding about the data, like a failed test.
+NOT_NULL_REFUSALS = ("NOT NULL constraint failed", "NULL result in a non-nullable column")
+
+
 def failed_tests(run_results: Path) -> tuple[str, ...]:
     """The failed data tests of a dbt run that failed, from its run_results.json.
 
-    A failed test is an audit finding; a node that errored (or a run that wrote no
-    results at all) is a broken build, raised as PipelineError.
+    A failed test is an audit finding, and so is a model whose rows the warehouse
+    refused for a null in a not_null column (the model is not written, so nothing
+    bad lands). Any other node that errored (or a run that wrote no results at all)
+    is a broken build, raised as PipelineError.
     """
     if not run_results.is_file():
         raise PipelineError("dbt build failed before running anything (see dbt's output above)")
     results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
-    errors = [_node_name(result["unique_id"]) for result in results if result["status"] == "error"]
+    refused = {}  # model -> the warehouse's refusal
+    for result in results:
+        if result["status"] == "error" and (refusal := _not_null_refusal(result.get("message") or "")):
+            refused[result["unique_id"]] = refusal
+    errors = [
+        _node_name(result["unique_id"])
+        for result in results
+        if result["status"] == "error" and result["unique_id"] not in refused
+    ]
     if errors:
         raise PipelineError(f"dbt build failed on {', '.join(errors)} (see dbt's output above)")
     failed = tuple(
         f"dbt test {_node_name(result['unique_id'])}: {result['failures'] or 0:,} failing row(s)"
         for result in results
         if result["status"] == "fail"
-    )
+    ) + tuple(f"dbt model {_node_name(unique_id)}: {refusal}" for unique_id, refusal in refused.items())
     if not failed:
         raise PipelineError("dbt build failed (see dbt's output above)")
     return failed
+
+
+def _not_null_refusal(message: str) -> str:
+    """The line of a dbt error message where the warehouse refused a null, or ''."""
+    for line in message.splitlines():
+        if any(refusal in line for refusal in NOT_NULL_REFUSALS):
+            return line.strip()
+    return ""
 
 
 def _node_name(unique_id: str) -> str:
