@@ -117,7 +117,8 @@ def test_a_null_a_mart_refuses_is_an_audit_finding_and_nothing_is_published(ware
     result = transform(warehouse_copy)
 
     assert not result.gate.passed and not result.published
-    assert result.gate.failures == ("dbt model fct_orders: Constraint Error: NOT NULL constraint failed: fct_orders.tax",)
+    refusal = "Constraint Error: NOT NULL constraint failed: fct_orders.tax"
+    assert result.gate.failures == (f"dbt model fct_orders: {refusal}",)
     assert snapshot(warehouse_copy) == published_before
     with duckdb.connect(str(warehouse_copy.warehouse_path), read_only=True) as con:
         # Refused, not written: the mart holds no order without a tax.
