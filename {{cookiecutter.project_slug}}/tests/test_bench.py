@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import jsonschema
 import pytest
 
 from {{ cookiecutter.package_name }}.bench.generator import run_bench
 from {{ cookiecutter.package_name }}.bench.measure import BENCH_FORMAT, parse_count
-from {{ cookiecutter.package_name }}.bench.warehouse import run_warehouse_bench, smaller_run
+from {{ cookiecutter.package_name }}.bench.warehouse import run_warehouse_bench, shop_catalog, smaller_run
 from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.ingest.backfill import DEMO_START
+from {{ cookiecutter.package_name }}.ingest.catalog import build_catalog
+from {{ cookiecutter.package_name }}.ingest.generator import iter_event_lines
 
 from conftest import make_settings
+from test_generator import event_schema
 
 NUMBERS = (
     "events",
@@ -96,3 +102,19 @@ def test_event_counts_read_like_the_makefile_writes_them():
     assert [parse_count(text) for text in ("10M", "2.5m", "500k", "20000")] == [10_000_000, 2_500_000, 500_000, 20_000]
     with pytest.raises(PipelineError, match="EVENTS must be a count"):
         parse_count("ten million")
+
+
+def test_each_shop_of_the_bench_lake_has_customers_of_its_own():
+    """Shops 1 and 51 of a lake from seed 42: the first keeps its catalog's ids; the 51st's are
+    numbered after 50 shops' customers (six digits) and still match the event contract."""
+    first, fifty_first = shop_catalog(42, 42), shop_catalog(92, 42)
+    assert first.customers == build_catalog(42).customers
+    ids = {customer.customer_id for customer in first.customers}
+    assert ids.isdisjoint(customer.customer_id for customer in fifty_first.customers)
+    assert fifty_first.customers[0].customer_id == "C100001"
+
+    validator = jsonschema.Draft202012Validator(event_schema())
+    batches = iter_event_lines(92, DEMO_START, DEMO_START + timedelta(hours=6), fifty_first)
+    events = [json.loads(line) for batch in batches for _, _, line in batch]
+    assert events and all(event["customer"]["customer_id"].startswith("C1") for event in events)
+    assert [error.message for event in events for error in validator.iter_errors(event)] == []
