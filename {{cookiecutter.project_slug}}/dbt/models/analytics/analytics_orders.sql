@@ -97,6 +97,8 @@ final as (
 
 {% if is_incremental() %}
 
+    -- except compares by position: final lists the columns in the contract's order
+    -- (_analytics.yml), which is the order of the table's columns
     select * from final
     except
     select * from {{ this }}
