@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     fill in around the long ones, where a long module handed out last would leave a worker idle."""
     long_modules = {item.path for item in items if item.get_closest_marker("full")}
     items.sort(key=lambda item: item.path not in long_modules)
+
+
+def event_schema() -> dict:
+    """The event contract (JSON Schema) the package ships."""
+    contracts = resources.files("{{ cookiecutter.package_name }}") / "contracts"
+    return json.loads((contracts / "event.schema.json").read_text())
 
 
 def make_settings(data_dir: Path, **changes) -> Settings:

@@ -16,8 +16,7 @@ from {{ cookiecutter.package_name }}.ingest.backfill import DEMO_START
 from {{ cookiecutter.package_name }}.ingest.catalog import build_catalog
 from {{ cookiecutter.package_name }}.ingest.generator import iter_event_lines
 
-from conftest import make_settings
-from test_generator import event_schema
+from conftest import event_schema, make_settings
 
 NUMBERS = (
     "events",

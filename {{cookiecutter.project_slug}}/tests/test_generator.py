@@ -9,7 +9,6 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from importlib import resources
 from itertools import pairwise
 
 import jsonschema
@@ -23,6 +22,8 @@ from {{ cookiecutter.package_name }}.ingest.generator import (
     utc_iso,
     uuid4_str,
 )
+
+from conftest import event_schema
 
 START = datetime(2025, 10, 1, tzinfo=UTC)
 END = datetime(2025, 10, 8, tzinfo=UTC)
@@ -109,11 +110,6 @@ def test_funnel_rates_stay_realistic(week_json):
         "direct",
         "referral",
     }
-
-
-def event_schema() -> dict:
-    contracts = resources.files("{{ cookiecutter.package_name }}") / "contracts"
-    return json.loads((contracts / "event.schema.json").read_text())
 
 
 def test_every_event_matches_the_schema(week_json):
